@@ -1,0 +1,134 @@
+"""Immutable data passed between driftcheck's stages.
+
+sources -> DeclaredPipeline -> live fetch -> LiveOutcome -> normalize -> diff -> PipelineResult -> reports
+
+Every stage takes these frozen dataclasses and returns new ones; nothing is mutated in place.
+Nested API-shaped values are frozen with :func:`driftcheck.frozen.freeze` (mappings become
+read-only ``MappingProxyType``, lists become tuples).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something was declared: a file (as given on the command line) and a 1-based line."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A declared value that depends on something driftcheck cannot know; never compared."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnresolvedField:
+    """An API path whose declared value is unresolved, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeclaredPipeline:
+    """One pipeline as a source declares it, in API shape (camelCase, as get_image_pipeline returns).
+
+    ``fields`` holds only what the source manages: a key that is absent is not compared; a key whose
+    value is ``None`` is managed and expected to be unset live. Values that could not be resolved are
+    ``Unresolved`` markers (the normalize stage lifts them out before diffing).
+    """
+
+    id: str
+    source_kind: str
+    name: str | Unresolved
+    location: Location
+    fields: Mapping[str, Any]
+    field_locations: Mapping[str, Location] = field(default_factory=dict)
+    arn: str | None = None
+    region: str | None = None
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InputError:
+    """Bad input that is not tied to one pipeline (a file that cannot be parsed, a bad tfvars...)."""
+
+    location: Location
+    message: str
+
+
+class Status(str, enum.Enum):
+    """The outcome of checking one pipeline."""
+
+    IN_SYNC = "in_sync"
+    DRIFTED = "drifted"
+    MISSING = "missing"
+    UNMANAGED = "unmanaged"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field that differs: its API path, both values (JSON-compatible) and where it is declared."""
+
+    path: str
+    declared: Any
+    live: Any
+    source: Location | None = None
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """The checked state of one pipeline, ready for the reports."""
+
+    id: str
+    name: str | None
+    status: Status
+    arn: str | None = None
+    region: str | None = None
+    source: Location | None = None
+    differences: tuple[Difference, ...] = ()
+    unresolved: tuple[UnresolvedField, ...] = ()
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one `driftcheck check` run found."""
+
+    pipelines: tuple[PipelineResult, ...]
+    input_errors: tuple[InputError, ...]
+    generated_at: datetime
+    tool_version: str
+
+    def summary(self) -> dict[str, int]:
+        """Counts per status (every status present, zero included) plus input errors."""
+        counts = {status.value: 0 for status in Status}
+        for result in self.pipelines:
+            counts[result.status.value] += 1
+        counts["input_errors"] = len(self.input_errors)
+        counts["total"] = len(self.pipelines)
+        return counts
+
+    def exit_code(self) -> int:
+        """0 in sync, 1 drift (drifted, missing or unmanaged), 2 trouble; trouble wins over drift."""
+        if self.input_errors or any(p.status is Status.ERROR for p in self.pipelines):
+            return 2
+        if any(p.status in (Status.DRIFTED, Status.MISSING, Status.UNMANAGED) for p in self.pipelines):
+            return 1
+        return 0
