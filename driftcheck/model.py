@@ -62,6 +62,11 @@ class DeclaredPipeline:
     error: str | None = None
     notes: tuple[str, ...] = ()
 
+    @property
+    def key(self) -> str:
+        """Unique within a run, even when two root modules use the same address."""
+        return f"{self.location}|{self.id}"
+
 
 @dataclass(frozen=True)
 class InputError:

@@ -1,0 +1,114 @@
+"""The check itself: declared pipelines + live state -> normalized -> diffed -> one RunResult.
+
+This module only connects the stages; each stage lives in its own module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from driftcheck import __version__
+from driftcheck.diff import compare
+from driftcheck.live.fetch import LiveOutcome, LiveReader, LiveStatus, arn_region
+from driftcheck.model import DeclaredPipeline, InputError, PipelineResult, RunResult, Status
+from driftcheck.normalize import normalize, split_unresolved
+
+
+def _name(pipeline: DeclaredPipeline) -> str | None:
+    return pipeline.name if isinstance(pipeline.name, str) else None
+
+
+def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> PipelineResult:
+    """Compare one declared pipeline with its live outcome."""
+    fields, unresolved = split_unresolved(declared.fields)
+    base = dict(
+        id=declared.id,
+        name=_name(declared),
+        arn=declared.arn,
+        region=declared.region or (arn_region(declared.arn) if declared.arn else None),
+        source=declared.location,
+        unresolved=unresolved,
+        notes=declared.notes,
+    )
+    if declared.error is not None:
+        return PipelineResult(status=Status.ERROR, error=declared.error, **base)
+    if outcome is None:
+        return PipelineResult(status=Status.ERROR, error="no live state was read for this pipeline", **base)
+    if outcome.status is LiveStatus.MISSING:
+        return PipelineResult(status=Status.MISSING, error=None, **{**base, "notes": declared.notes + ((outcome.error,) if outcome.error else ())})
+    if outcome.status is LiveStatus.ERROR or outcome.pipeline is None:
+        return PipelineResult(status=Status.ERROR, error=outcome.error or "live state could not be read", **base)
+    live = outcome.pipeline
+    normalized = normalize(fields, live, declared.source_kind)
+    differences = compare(normalized.declared, normalized.live, declared.field_locations, declared.location)
+    arn = str(live.get("arn")) if live.get("arn") else declared.arn
+    return PipelineResult(
+        status=Status.DRIFTED if differences else Status.IN_SYNC,
+        differences=differences,
+        **{
+            **base,
+            "arn": arn,
+            "region": base["region"] or (arn_region(arn) if arn else None),
+            "name": base["name"] or (str(live.get("name")) if live.get("name") else None),
+            "notes": declared.notes + normalized.notes,
+        },
+    )
+
+
+def _duplicates(pipelines: Iterable[DeclaredPipeline]) -> dict[str, str]:
+    """Declared pipelines that claim the same live pipeline (same name and region): key -> message."""
+    seen: dict[tuple[str | None, str], DeclaredPipeline] = {}
+    clashes: dict[str, str] = {}
+    for pipeline in pipelines:
+        if pipeline.error is not None or not isinstance(pipeline.name, str):
+            continue
+        slot = (pipeline.region, pipeline.arn or pipeline.name.lower())
+        other = seen.get(slot)
+        if other is None:
+            seen[slot] = pipeline
+            continue
+        clashes[pipeline.key] = f"declares the same pipeline as {other.id} ({other.location})"
+        clashes.setdefault(other.key, f"declares the same pipeline as {pipeline.id} ({pipeline.location})")
+    return clashes
+
+
+def run_check(
+    pipelines: Iterable[DeclaredPipeline],
+    input_errors: Iterable[InputError],
+    reader: LiveReader,
+    *,
+    unmanaged: bool = False,
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> RunResult:
+    """Check every declared pipeline; with ``unmanaged``, also report live pipelines nothing declares."""
+    declared = list(pipelines)
+    clashes = _duplicates(declared)
+    declared = [
+        DeclaredPipeline(**{**p.__dict__, "error": clashes[p.key]}) if p.key in clashes else p for p in declared
+    ]
+    live = reader.read(declared, unmanaged=unmanaged)
+    results = [check_pipeline(p, live.outcomes.get(p.key)) for p in declared]
+    for pipeline in live.unmanaged:
+        results.append(_unmanaged(pipeline))
+    for message in live.listing_errors:
+        results.append(PipelineResult(id="(unmanaged listing)", name=None, status=Status.ERROR, error=message))
+    return RunResult(
+        pipelines=tuple(results),
+        input_errors=tuple(input_errors) + live.errors,
+        generated_at=clock(),
+        tool_version=__version__,
+    )
+
+
+def _unmanaged(pipeline: Mapping[str, Any]) -> PipelineResult:
+    arn = str(pipeline.get("arn", ""))
+    return PipelineResult(
+        id=arn or str(pipeline.get("name")),
+        name=str(pipeline.get("name")) if pipeline.get("name") else None,
+        arn=arn or None,
+        region=arn_region(arn),
+        status=Status.UNMANAGED,
+        notes=("live pipeline that no declaration in this run manages",),
+    )

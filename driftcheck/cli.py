@@ -1,0 +1,238 @@
+"""Command line: wiring and exit codes only. The work is done by sources, live, check and reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from driftcheck import __version__
+from driftcheck.check import run_check
+from driftcheck.errors import DriftcheckError
+from driftcheck.frozen import thaw
+from driftcheck.live.fetch import AwsLiveReader, LiveReader, SnapshotLiveReader, response_file_name
+from driftcheck.live.session import AwsCallError, AwsSettings
+from driftcheck.model import RunResult
+from driftcheck.reports import ReportFormat
+from driftcheck.sources import SourceOptions, collect
+from driftcheck.sources.terraform import TerraformOptions
+from driftcheck.sources.tfstate import load_state
+
+EXIT_TROUBLE = 2
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn driftcheck errors (and anything unexpected) into one stderr line and exit 2; --debug shows the traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug"))
+        try:
+            return fn(*args, **kwargs)
+        except DriftcheckError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"driftcheck: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: still one line and a defined exit code, never a bare traceback
+            if debug:
+                traceback.print_exc()
+            click.echo(f"driftcheck: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+            sys.exit(EXIT_TROUBLE)
+
+    return wrapper
+
+
+def _parse_vars(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="--var")
+        pairs.append((name.strip(), value))
+    return tuple(pairs)
+
+
+def _parse_reports(values: tuple[str, ...]) -> list[tuple[ReportFormat, Path]]:
+    reports = []
+    for item in values:
+        fmt, sep, path = item.partition("=")
+        if not sep or fmt not in ReportFormat.choices() or not path:
+            raise click.BadParameter(f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(ReportFormat.choices())}", param_hint="--report")
+        reports.append((ReportFormat(fmt), Path(path)))
+    return reports
+
+
+def _source_options(var: tuple[str, ...], var_file: tuple[Path, ...], state: Path | None, workspace: str) -> SourceOptions:
+    return SourceOptions(
+        terraform=TerraformOptions(
+            variables=_parse_vars(var),
+            var_files=tuple(var_file),
+            state=load_state(state) if state else None,
+            workspace=workspace,
+        )
+    )
+
+
+def _use_color(stream: Any) -> bool:
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DriftcheckError(f"cannot write report {path}: {exc.strerror or exc}") from exc
+
+
+def _emit(result: RunResult, fmt: ReportFormat, output: Path | None, reports: list[tuple[ReportFormat, Path]]) -> None:
+    for extra_format, extra_path in reports:
+        _write(extra_path, extra_format.renderer()().render(result))
+    if output is not None:
+        _write(output, fmt.renderer()().render(result))
+    else:
+        click.echo(fmt.renderer()().render(result, color=_use_color(sys.stdout)), nl=False)
+
+
+# Shared options ----------------------------------------------------------------
+
+def _declaration_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--var", "var", multiple=True, metavar="NAME=VALUE", help="Set a Terraform variable (repeatable)."),
+        click.option("--var-file", "var_file", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .tfvars or .tfvars.json file (repeatable)."),
+        click.option("--state", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Terraform state (v4 JSON or `terraform show -json`): resolves references and gives ARNs."),
+        click.option("--workspace", default=lambda: os.environ.get("TF_WORKSPACE", "default"), show_default="TF_WORKSPACE or default", help="Value of terraform.workspace."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--region", help="AWS region (default: the AWS chain, e.g. AWS_REGION). A pipeline's own Terraform region wins."),
+        click.option("--profile", help="AWS profile name."),
+        click.option("--endpoint-url", help="Image Builder endpoint (default: AWS_ENDPOINT_URL_IMAGEBUILDER, then AWS)."),
+        click.option("--max-attempts", type=click.IntRange(1, 20), default=6, show_default=True, help="Attempts per AWS call (throttling, 5xx, timeouts)."),
+        click.option("--timeout", type=click.FloatRange(0.1, 600), default=30.0, show_default=True, help="Seconds to wait for one AWS response."),
+        click.option("--debug", is_flag=True, help="Show tracebacks and debug logs."),
+        click.option("-v", "--verbose", is_flag=True, help="Show informational notes (skipped files, empty count...)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _settings(region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int, timeout: float) -> AwsSettings:
+    return AwsSettings(
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        max_attempts=max_attempts,
+        retry_initial_delay=float(os.environ.get("DRIFTCHECK_RETRY_DELAY", "0.5")),
+        read_timeout=timeout,
+        connect_timeout=min(timeout, 10.0),
+    )
+
+
+def _logging(debug: bool, verbose: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="driftcheck: %(message)s", stream=sys.stderr, force=True)
+    if not debug:
+        for noisy in ("botocore", "boto3", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="driftcheck")
+def main() -> None:
+    """driftcheck: do your live EC2 Image Builder pipelines still match the code that declares them?"""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@_declaration_options
+@_aws_options
+@click.option("--live", "live_dir", type=click.Path(file_okay=False, path_type=Path), help="Offline: read saved get_image_pipeline responses from DIR; no AWS calls.")
+@click.option("--unmanaged", is_flag=True, help="Also report live pipelines that nothing declares.")
+@click.option("--format", "fmt", type=click.Choice(ReportFormat.choices()), default="text", show_default=True, help="Report format for --output / stdout.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", help="Also write a report in FORMAT to FILE (repeatable).")
+@_guard
+def check(paths, var, var_file, state, workspace, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports) -> None:
+    """Compare the pipelines declared under PATHS with live state.
+
+    Exit codes: 0 in sync, 1 drift (drifted, missing, or unmanaged with --unmanaged), 2 trouble
+    (bad usage or input, or a pipeline that could not be checked).
+    """
+    _logging(debug, verbose)
+    report_targets = _parse_reports(reports)
+    declared = collect(paths, _source_options(var, var_file, state, workspace))
+    reader: LiveReader = SnapshotLiveReader(live_dir) if live_dir else AwsLiveReader(_settings(region, profile, endpoint_url, max_attempts, timeout))
+    result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged)
+    for error in result.input_errors:
+        click.echo(f"{error.location}: error: {error.message}", err=True)
+    _emit(result, ReportFormat(fmt), output, report_targets)
+    sys.exit(result.exit_code())
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@_declaration_options
+@_aws_options
+@click.option("--output-dir", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write one response JSON file per pipeline.")
+@_guard
+def snapshot(paths, var, var_file, state, workspace, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, output_dir) -> None:
+    """Save live get_image_pipeline responses into a directory, for `check --live DIR`.
+
+    With PATHS, saves the pipelines they declare; without, every pipeline in the region.
+    Exit codes: 0 all saved, 2 something could not be read (the rest is still saved).
+    """
+    _logging(debug, verbose)
+    reader = AwsLiveReader(_settings(region, profile, endpoint_url, max_attempts, timeout))
+    problems: list[str] = []
+    if paths:
+        declared = collect(paths, _source_options(var, var_file, state, workspace))
+        problems += [f"{e.location}: {e.message}" for e in declared.errors]
+        live = reader.read(declared.pipelines, unmanaged=False)
+        pipelines = []
+        for pipeline in declared.pipelines:
+            outcome = live.outcomes.get(pipeline.key)
+            if pipeline.error:
+                problems.append(f"{pipeline.id}: {pipeline.error}")
+            elif outcome is None or outcome.pipeline is None:
+                problems.append(f"{pipeline.id}: {outcome.error if outcome else 'not read'}")
+            else:
+                pipelines.append(outcome.pipeline)
+    else:
+        try:
+            listed = reader.list_pipelines(region)
+        except AwsCallError as exc:
+            raise DriftcheckError(str(exc)) from exc
+        pipelines = []
+        for item in listed:
+            outcome = reader.get(region, str(item.get("arn")))
+            if outcome.pipeline is None:
+                problems.append(f"{item.get('arn')}: {outcome.error}")
+            else:
+                pipelines.append(outcome.pipeline)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for pipeline in pipelines:
+        # Only the response body: ResponseMetadata is transport detail (and never holds credentials anyway).
+        document = {"imagePipeline": thaw(pipeline)}
+        _write(output_dir / response_file_name(pipeline), json.dumps(document, indent=2, sort_keys=True) + "\n")
+    click.echo(f"saved {len(pipelines)} pipeline(s) to {output_dir}")
+    for problem in problems:
+        click.echo(f"driftcheck: error: {problem}", err=True)
+    sys.exit(EXIT_TROUBLE if problems else 0)

@@ -1,0 +1,380 @@
+"""Normalization: make the declared and the live pipeline comparable without false drift.
+
+Each rule is a named, pure function with a one-line reason. *Side rules* rewrite one side
+(declared or live) on its own; *pair rules* look at both sides, because the equivalence they encode
+depends on the other value (a version wildcard, a service default derived from the name...).
+:func:`normalize` runs them in the order of :data:`SIDE_RULES` then :data:`PAIR_RULES` and returns
+new values: the inputs are never mutated.
+
+Facts behind the rules: ../shared/reference/schema-mapping.md, §4–§7. Defaults and output-only fields
+come from :mod:`driftcheck.fields`, so a wrong guess there is one overlay entry to change.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from driftcheck.fields import NO_DEFAULT, FieldSpec, output_only_fields, pipeline_model
+from driftcheck.frozen import thaw
+from driftcheck.model import Unresolved, UnresolvedField
+
+DECLARED = "declared"
+LIVE = "live"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may need besides the value: which side it rewrites and where the declaration came from."""
+
+    side: str
+    source_kind: str
+
+
+@dataclass(frozen=True)
+class SideRule:
+    """A rule applied to each side separately."""
+
+    name: str
+    reason: str
+    apply: Callable[[dict[str, Any], Context], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """A rule that looks at both sides; it returns (declared, live, notes)."""
+
+    name: str
+    reason: str
+    apply: Callable[[dict[str, Any], dict[str, Any], Mapping[str, Any], str], tuple[dict, dict, list[str]]]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _get(tree: Mapping[str, Any] | None, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(tree, Mapping):
+            return None
+        tree = tree.get(key)
+    return tree
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+# --------------------------------------------------------------------------- side rules
+
+
+def drop_output_only(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Remove fields that the service sets (arn, platform, date*, lastRunStatus, consecutiveFailures)."""
+    return {key: value for key, value in pipeline.items() if key not in output_only_fields()}
+
+
+def drop_aws_managed_tags(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Remove ``aws:*`` tag keys: AWS adds them (CloudFormation, ...) and no tool can set them."""
+    result = dict(pipeline)
+    for key in ("tags", "imageTags"):
+        tags = result.get(key)
+        if isinstance(tags, Mapping):
+            result[key] = {k: v for k, v in tags.items() if not str(k).startswith("aws:")}
+    return result
+
+
+def empty_means_unset(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Turn "", {} and [] into None at every depth: the API omits empty values, and tools send "" for unset."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            items = [walk(item) for item in value]
+            return None if not items else items
+        return None if _is_empty(value) else value
+
+    return {key: walk(value) for key, value in pipeline.items()}
+
+
+def _apply_defaults(spec: FieldSpec, value: dict[str, Any], side: str) -> dict[str, Any]:
+    result = dict(value)
+    for name, child in spec.children.items():
+        default = child.overlay.service_default
+        present = name in result
+        if default is not NO_DEFAULT:
+            # Live: the service applies its default to whatever it does not return.
+            # Declared: an absent key is unmanaged and stays absent; an explicit None means "unset",
+            # which the service turns into its default.
+            if (side == LIVE and result.get(name) is None) or (present and result[name] is None):
+                result[name] = copy.deepcopy(default)
+        if isinstance(result.get(name), dict) and child.type == "structure":
+            result[name] = _apply_defaults(child, result[name], side)
+    return result
+
+
+def service_defaults(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Fill the documented service default where a value is unset (status ENABLED, tests {true, 720}, ...)."""
+    return _apply_defaults(pipeline_model(), pipeline, ctx.side)
+
+
+_UTC_ALIASES = {"UTC", "Etc/UTC"}
+
+
+def utc_timezone_alias(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Treat "Etc/UTC" as "UTC": the schedule runs in the same zone, and the API keeps either spelling."""
+    timezone = _get(pipeline, "schedule", "timezone")
+    if timezone in _UTC_ALIASES:
+        pipeline = copy.deepcopy(pipeline)
+        pipeline["schedule"]["timezone"] = "UTC"
+    return pipeline
+
+
+def trim_schedule_expression(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Strip surrounding whitespace from the cron expression; the cron itself is never rewritten."""
+    expression = _get(pipeline, "schedule", "scheduleExpression")
+    if isinstance(expression, str) and expression != expression.strip():
+        pipeline = copy.deepcopy(pipeline)
+        pipeline["schedule"]["scheduleExpression"] = expression.strip()
+    return pipeline
+
+
+def _map_workflows(pipeline: dict[str, Any], fn: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    workflows = pipeline.get("workflows")
+    if not isinstance(workflows, list):
+        return pipeline
+    result = dict(pipeline)
+    result["workflows"] = [fn(dict(item)) if isinstance(item, dict) else item for item in workflows]
+    return result
+
+
+def workflow_parameter_value_as_list(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Wrap a scalar parameter value as [value]: Terraform declares one string, the API stores a list."""
+
+    def fix(workflow: dict[str, Any]) -> dict[str, Any]:
+        parameters = workflow.get("parameters")
+        if isinstance(parameters, list):
+            workflow["parameters"] = [
+                {**p, "value": [p["value"]]}
+                if isinstance(p, dict) and "value" in p and not isinstance(p["value"], (list, Unresolved, type(None)))
+                else p
+                for p in parameters
+            ]
+        return workflow
+
+    return _map_workflows(pipeline, fix)
+
+
+def workflow_parameters_by_name(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Key workflow parameters by name: they are a set (TF TypeSet, CFN insertionOrder false), not a list."""
+
+    def fix(workflow: dict[str, Any]) -> dict[str, Any]:
+        parameters = workflow.get("parameters")
+        if isinstance(parameters, list) and all(isinstance(p, dict) and isinstance(p.get("name"), str) for p in parameters):
+            workflow["parameters"] = {p["name"]: p for p in parameters}
+        return workflow
+
+    return _map_workflows(pipeline, fix)
+
+
+def container_tags_as_set(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Sort and de-duplicate ECR container tags: Terraform stores them as a set, so order means nothing."""
+    tags = _get(pipeline, "imageScanningConfiguration", "ecrConfiguration", "containerTags")
+    if isinstance(tags, list) and all(isinstance(tag, str) for tag in tags):
+        pipeline = copy.deepcopy(pipeline)
+        pipeline["imageScanningConfiguration"]["ecrConfiguration"]["containerTags"] = sorted(set(tags))
+    return pipeline
+
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[^:]*:role/(?:.*/)?([^/]+)$")
+
+
+def execution_role_by_name(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Compare the execution role by name: the API accepts a name or an ARN and returns what it was given."""
+    role = pipeline.get("executionRole")
+    if isinstance(role, str):
+        match = _ROLE_ARN.match(role)
+        if match:
+            return {**pipeline, "executionRole": match.group(1)}
+    return pipeline
+
+
+DEFAULT_SCAN_REPOSITORY = "image-builder-image-scanning-repository"
+
+
+def default_scan_repository(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Treat the repository the service creates when none is given as unset: both mean the default repo."""
+    if _get(pipeline, "imageScanningConfiguration", "ecrConfiguration", "repositoryName") == DEFAULT_SCAN_REPOSITORY:
+        pipeline = copy.deepcopy(pipeline)
+        pipeline["imageScanningConfiguration"]["ecrConfiguration"]["repositoryName"] = None
+    return pipeline
+
+
+SIDE_RULES: tuple[SideRule, ...] = (
+    SideRule("drop_output_only", drop_output_only.__doc__ or "", drop_output_only),
+    SideRule("drop_aws_managed_tags", drop_aws_managed_tags.__doc__ or "", drop_aws_managed_tags),
+    SideRule("empty_means_unset", empty_means_unset.__doc__ or "", empty_means_unset),
+    SideRule("service_defaults", service_defaults.__doc__ or "", service_defaults),
+    SideRule("utc_timezone_alias", utc_timezone_alias.__doc__ or "", utc_timezone_alias),
+    SideRule("trim_schedule_expression", trim_schedule_expression.__doc__ or "", trim_schedule_expression),
+    SideRule(
+        "workflow_parameter_value_as_list",
+        workflow_parameter_value_as_list.__doc__ or "",
+        workflow_parameter_value_as_list,
+    ),
+    SideRule("workflow_parameters_by_name", workflow_parameters_by_name.__doc__ or "", workflow_parameters_by_name),
+    SideRule("container_tags_as_set", container_tags_as_set.__doc__ or "", container_tags_as_set),
+    SideRule("execution_role_by_name", execution_role_by_name.__doc__ or "", execution_role_by_name),
+    SideRule("default_scan_repository", default_scan_repository.__doc__ or "", default_scan_repository),
+)
+
+
+# --------------------------------------------------------------------------- pair rules
+
+_VERSIONED_ARN = re.compile(r"^(?P<base>arn:.+)/(?P<version>[0-9x]+\.[0-9x]+\.[0-9x]+)(?P<build>/[0-9]+)?$")
+
+
+def version_matches(declared: str, live: str) -> bool:
+    """True when ``live`` is ``declared`` or a version inside ``declared``'s ``x`` wildcards."""
+    if declared == live:
+        return True
+    d, l = _VERSIONED_ARN.match(declared), _VERSIONED_ARN.match(live)
+    if not d or not l or d["base"] != l["base"] or d["build"]:
+        return False
+    wanted, got = d["version"].split("."), l["version"].split(".")
+    if "x" not in wanted:
+        return False
+    return all(w == "x" or w == g for w, g in zip(wanted, got))
+
+
+def version_wildcards(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
+    """Accept a live recipe/workflow version inside a declared 1.x.x wildcard: the service may resolve it."""
+    live = copy.deepcopy(live)
+    for key in ("imageRecipeArn", "containerRecipeArn"):
+        d, l = declared.get(key), live.get(key)
+        if isinstance(d, str) and isinstance(l, str) and version_matches(d, l):
+            live[key] = d
+    d_flows, l_flows = declared.get("workflows"), live.get("workflows")
+    if isinstance(d_flows, list) and isinstance(l_flows, list):
+        for d_item, l_item in zip(d_flows, l_flows):
+            if isinstance(d_item, dict) and isinstance(l_item, dict):
+                d, l = d_item.get("workflowArn"), l_item.get("workflowArn")
+                if isinstance(d, str) and isinstance(l, str) and version_matches(d, l):
+                    l_item["workflowArn"] = d
+    return declared, live, []
+
+
+def terraform_first_parameter_value(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
+    """For Terraform, compare only a parameter's first value: the provider reads back value[0] alone."""
+    if source_kind != "terraform" or not isinstance(live.get("workflows"), list):
+        return declared, live, []
+    live = copy.deepcopy(live)
+    for workflow in live["workflows"]:
+        parameters = workflow.get("parameters") if isinstance(workflow, dict) else None
+        if isinstance(parameters, dict):
+            for parameter in parameters.values():
+                if isinstance(parameter, dict) and isinstance(parameter.get("value"), list):
+                    parameter["value"] = parameter["value"][:1]
+    return declared, live, []
+
+
+def default_log_groups(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
+    """Treat live log groups that equal the service's default names as unset (guess: Get may echo them)."""
+    logging = live.get("loggingConfiguration")
+    if not isinstance(logging, dict):
+        return declared, live, []
+    defaults = {"pipelineLogGroupName": f"/aws/imagebuilder/pipeline/{raw_live.get('name', '')}"}
+    recipe = raw_live.get("imageRecipeArn") or raw_live.get("containerRecipeArn")
+    if isinstance(recipe, str) and "/" in recipe:
+        defaults["imageLogGroupName"] = f"/aws/imagebuilder/{recipe.split('/')[1]}"
+    cleaned = {key: (None if defaults.get(key) == value else value) for key, value in logging.items()}
+    live = {**live, "loggingConfiguration": None if all(v is None for v in cleaned.values()) else cleaned}
+    return declared, live, []
+
+
+def service_auto_disabled(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
+    """A pipeline the service disabled after too many failed runs is an operational fact, not config drift."""
+    failures = raw_live.get("consecutiveFailures")
+    limit = _get(raw_live, "schedule", "autoDisablePolicy", "failureCount")
+    if (
+        declared.get("status") == "ENABLED"
+        and live.get("status") == "DISABLED"
+        and isinstance(failures, int)
+        and isinstance(limit, int)
+        and failures >= limit
+    ):
+        note = (
+            f"status: the service auto-disabled this pipeline after {failures} consecutive failures "
+            f"(autoDisablePolicy.failureCount {limit}); not reported as drift"
+        )
+        return declared, {**live, "status": "ENABLED"}, [note]
+    return declared, live, []
+
+
+PAIR_RULES: tuple[PairRule, ...] = (
+    PairRule("version_wildcards", version_wildcards.__doc__ or "", version_wildcards),
+    PairRule(
+        "terraform_first_parameter_value", terraform_first_parameter_value.__doc__ or "", terraform_first_parameter_value
+    ),
+    PairRule("default_log_groups", default_log_groups.__doc__ or "", default_log_groups),
+    PairRule("service_auto_disabled", service_auto_disabled.__doc__ or "", service_auto_disabled),
+)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def split_unresolved(fields: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[UnresolvedField, ...]]:
+    """Lift Unresolved markers out of a declared value: they are listed, never compared."""
+    found: list[UnresolvedField] = []
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping):
+            out = {}
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                if isinstance(item, Unresolved):
+                    found.append(UnresolvedField(child, item.reason))
+                else:
+                    out[key] = walk(item, child)
+            return out
+        if isinstance(value, (list, tuple)):
+            items = []
+            for index, item in enumerate(value):
+                if isinstance(item, Unresolved):
+                    found.append(UnresolvedField(f"{path}[{index}]", item.reason))
+                    items.append(None)
+                else:
+                    items.append(walk(item, f"{path}[{index}]"))
+            return items
+        return value
+
+    plain = walk(thaw(fields), "")
+    return plain, tuple(found)
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Both sides after every rule, plus the notes pair rules left (e.g. service auto-disable)."""
+
+    declared: dict[str, Any]
+    live: dict[str, Any]
+    notes: tuple[str, ...]
+
+
+def normalize(declared: Mapping[str, Any], live: Mapping[str, Any], source_kind: str) -> Normalized:
+    """Run every rule; ``declared`` must already be free of Unresolved markers (see split_unresolved)."""
+    raw_live = thaw(live)
+    sides = {DECLARED: thaw(declared), LIVE: thaw(live)}
+    for side in (DECLARED, LIVE):
+        ctx = Context(side=side, source_kind=source_kind)
+        for rule in SIDE_RULES:
+            sides[side] = rule.apply(sides[side], ctx)
+    notes: list[str] = []
+    d, l = sides[DECLARED], sides[LIVE]
+    for pair_rule in PAIR_RULES:
+        d, l, rule_notes = pair_rule.apply(d, l, raw_live, source_kind)
+        notes.extend(rule_notes)
+    return Normalized(declared=d, live=l, notes=tuple(notes))

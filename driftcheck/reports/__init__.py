@@ -1,0 +1,36 @@
+"""The one registry of report formats: ``ReportFormat`` maps each format name to its renderer."""
+
+from __future__ import annotations
+
+import enum
+from typing import assert_never
+
+from driftcheck.reports.base import Renderer
+from driftcheck.reports.html import HtmlRenderer
+from driftcheck.reports.json_report import JsonRenderer
+from driftcheck.reports.text import TextRenderer
+
+__all__ = ["HtmlRenderer", "JsonRenderer", "Renderer", "ReportFormat", "TextRenderer"]
+
+
+class ReportFormat(str, enum.Enum):
+    """A report format the CLI can write; the value is what users type after ``--format``."""
+
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+    def renderer(self) -> type[Renderer]:
+        """The renderer class for this format."""
+        if self is ReportFormat.TEXT:
+            return TextRenderer
+        if self is ReportFormat.JSON:
+            return JsonRenderer
+        if self is ReportFormat.HTML:
+            return HtmlRenderer
+        assert_never(self)
+
+    @classmethod
+    def choices(cls) -> list[str]:
+        """Format names in declaration order, for ``click.Choice``."""
+        return [member.value for member in cls]

@@ -1,0 +1,57 @@
+"""Self-contained HTML report: inline CSS, no scripts, no external assets, every value escaped."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from driftcheck.model import RunResult, Status
+from driftcheck.reports.base import (
+    STATUS_ORDER,
+    Renderer,
+    dump_value,
+    iso_utc,
+    ordered_input_errors,
+    ordered_pipelines,
+)
+
+TEMPLATE = "report.html.j2"
+
+
+def pretty(value: Any) -> str:
+    """A value as indented JSON; returned as a plain str so the template autoescapes it."""
+    return dump_value(value, indent=2, ensure_ascii=False)
+
+
+@functools.cache
+def environment() -> Environment:
+    """The jinja2 environment; autoescaping is forced on for every template."""
+    env = Environment(
+        loader=PackageLoader("driftcheck", "reports/templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["pretty"] = pretty
+    return env
+
+
+class HtmlRenderer(Renderer):
+    """One HTML file for sharing or archiving: summary, then each pipeline, problems first."""
+
+    def render(self, result: RunResult, *, color: bool = False) -> str:
+        """Return the HTML document; ``color`` is ignored (the page is always styled)."""
+        ordered = ordered_pipelines(result.pipelines)
+        return environment().get_template(TEMPLATE).render(
+            summary=result.summary(),
+            statuses=STATUS_ORDER,
+            generated_at=iso_utc(result.generated_at),
+            tool_version=result.tool_version,
+            problems=[p for p in ordered if p.status is not Status.IN_SYNC],
+            in_sync=[p for p in ordered if p.status is Status.IN_SYNC],
+            input_errors=ordered_input_errors(result.input_errors),
+        )

@@ -1,0 +1,94 @@
+"""Machine-readable report: stable, sorted, versioned JSON that matches report.schema.json."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from driftcheck.errors import DriftcheckError
+from driftcheck.frozen import thaw
+from driftcheck.model import Difference, InputError, Location, PipelineResult, RunResult
+from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors
+
+#: Version of the document layout; bump the major part on any breaking change.
+SCHEMA_VERSION = "1.0"
+SCHEMA_RESOURCE = "report.schema.json"
+
+
+class JsonRenderer(Renderer):
+    """Writes :func:`build_document` as indented JSON with sorted keys and a trailing newline."""
+
+    def render(self, result: RunResult, *, color: bool = False) -> str:
+        """Return the JSON report; ``color`` is ignored."""
+        return json.dumps(build_document(result), sort_keys=True, indent=2) + "\n"
+
+
+def build_document(result: RunResult) -> dict[str, Any]:
+    """The report as plain dicts and lists, pipelines sorted by (id, region)."""
+    pipelines = sorted(result.pipelines, key=lambda p: (p.id, p.region or ""))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "driftcheck", "version": result.tool_version},
+        "generated_at": iso_utc(result.generated_at),
+        "summary": result.summary(),
+        "pipelines": [_pipeline(p) for p in pipelines],
+        "input_errors": [_input_error(e) for e in ordered_input_errors(result.input_errors)],
+    }
+
+
+def _location(location: Location | None) -> dict[str, Any] | None:
+    return None if location is None else {"file": location.file, "line": location.line}
+
+
+def _pipeline(pipeline: PipelineResult) -> dict[str, Any]:
+    unresolved = sorted(pipeline.unresolved, key=lambda u: u.path)
+    return {
+        "id": pipeline.id,
+        "name": pipeline.name,
+        "arn": pipeline.arn,
+        "region": pipeline.region,
+        "source": _location(pipeline.source),
+        "status": pipeline.status.value,
+        "differences": [_difference(d) for d in sorted(pipeline.differences, key=lambda d: d.path)],
+        "unresolved": sorted({u.path for u in unresolved}),
+        "unresolved_reasons": {u.path: u.reason for u in unresolved},
+        "error": pipeline.error,
+        "notes": list(pipeline.notes),
+    }
+
+
+def _difference(diff: Difference) -> dict[str, Any]:
+    return {
+        "path": diff.path,
+        "declared": thaw(diff.declared),
+        "live": thaw(diff.live),
+        "source": _location(diff.source),
+    }
+
+
+def _input_error(error: InputError) -> dict[str, Any]:
+    return {"source": _location(error.location), "message": error.message}
+
+
+@functools.cache
+def load_schema() -> dict[str, Any]:
+    """The published report schema, read from the ``driftcheck.schemas`` package."""
+    text = resources.files("driftcheck.schemas").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate_report(document: dict[str, Any]) -> None:
+    """Raise DriftcheckError with a one-line message if ``document`` does not match the schema."""
+    validator = jsonschema.Draft202012Validator(load_schema())
+    error = best_match(validator.iter_errors(document))
+    if error is not None:
+        message = " ".join(error.message.split())
+        if len(message) > 200:
+            message = message[:197] + "..."
+        raise DriftcheckError(f"JSON report does not match its schema at {error.json_path}: {message}")

@@ -1,0 +1,131 @@
+"""Plain-text report: a header of counts, one block per problem pipeline, in-sync list, input errors."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any
+
+import click
+
+from driftcheck.model import Difference, PipelineResult, RunResult, Status
+from driftcheck.reports.base import (
+    STATUS_ORDER,
+    Renderer,
+    dump_value,
+    ordered_input_errors,
+    ordered_pipelines,
+)
+
+#: Longest rendered value (in characters) before it is cut and ends with "...".
+MAX_VALUE_CHARS = 120
+
+_STATUS_COLOR: dict[Status, str] = {
+    Status.ERROR: "red",
+    Status.MISSING: "magenta",
+    Status.DRIFTED: "yellow",
+    Status.UNMANAGED: "cyan",
+    Status.IN_SYNC: "green",
+}
+_WORD_WIDTH = max(len(status.value) for status in Status)
+
+
+def clean(text: str) -> str:
+    """One-line, terminal-safe text: whitespace controls become spaces, other controls are escaped.
+
+    Names, messages and paths come from untrusted accounts and files; an ESC byte must never reach the
+    terminal as-is.
+    """
+    out = []
+    for char in text:
+        if char in "\r\n\t\v\f":
+            out.append(" ")
+        elif unicodedata.category(char) == "Cc":
+            out.append(f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def compact(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """A value as one-line JSON (sorted keys, ASCII), cut to ``limit`` characters."""
+    text = dump_value(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class TextRenderer(Renderer):
+    """The human summary written to the terminal by default."""
+
+    def render(self, result: RunResult, *, color: bool = False) -> str:
+        """Return the report; ANSI styling only when ``color`` is true."""
+        style = _Styler(color)
+        ordered = ordered_pipelines(result.pipelines)
+        lines = [self._header(result, style)]
+        for pipeline in ordered:
+            if pipeline.status is not Status.IN_SYNC:
+                lines.append("")
+                lines.extend(self._block(pipeline, style))
+        in_sync = [p for p in ordered if p.status is Status.IN_SYNC]
+        if in_sync:
+            names = ", ".join(_label(p) for p in in_sync)
+            lines += ["", f"{style.status(Status.IN_SYNC, 'in sync')} ({len(in_sync)}): {names}"]
+        if result.input_errors:
+            lines += ["", style.heading(f"input errors ({len(result.input_errors)}):")]
+            for error in ordered_input_errors(result.input_errors):
+                lines.append(f"  {clean(str(error.location))}: {clean(error.message)}")
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _header(result: RunResult, style: _Styler) -> str:
+        counts = result.summary()
+        per_status = ", ".join(
+            f"{counts[status.value]} {status.value.replace('_', ' ')}" for status in STATUS_ORDER
+        )
+        total = _plural(counts["total"], "pipeline")
+        errors = _plural(counts["input_errors"], "input error")
+        return style.heading(f"driftcheck: {total}: {per_status}; {errors}")
+
+    @staticmethod
+    def _block(pipeline: PipelineResult, style: _Styler) -> list[str]:
+        word = pipeline.status.value.upper().ljust(_WORD_WIDTH)
+        head = [style.status(pipeline.status, word), clean(pipeline.id)]
+        if pipeline.name is not None:
+            head.append(json.dumps(pipeline.name))
+        if pipeline.region:
+            head.append(f"[{clean(pipeline.region)}]")
+        if pipeline.source is not None:
+            head.append(clean(str(pipeline.source)))
+        lines = ["  ".join(head)]
+        lines += [f"    {_difference(d)}" for d in sorted(pipeline.differences, key=lambda d: d.path)]
+        for field in sorted(pipeline.unresolved, key=lambda u: u.path):
+            lines.append(f"    unresolved {clean(field.path)}: {clean(field.reason)}")
+        if pipeline.error:
+            lines.append(f"    {style.status(Status.ERROR, 'error')}: {clean(pipeline.error)}")
+        lines += [f"    note: {clean(note)}" for note in pipeline.notes]
+        return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _difference(diff: Difference) -> str:
+    line = f"{clean(diff.path)}: {compact(diff.declared)} -> {compact(diff.live)}"
+    return f"{line}  ({clean(str(diff.source))})" if diff.source is not None else line
+
+
+def _label(pipeline: PipelineResult) -> str:
+    return clean(pipeline.id) + (f" [{clean(pipeline.region)}]" if pipeline.region else "")
+
+
+class _Styler:
+    """Applies click styles, or nothing when colour is off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def status(self, status: Status, text: str) -> str:
+        return click.style(text, fg=_STATUS_COLOR[status], bold=True) if self.enabled else text
+
+    def heading(self, text: str) -> str:
+        return click.style(text, bold=True) if self.enabled else text

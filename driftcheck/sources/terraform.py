@@ -1,0 +1,704 @@
+"""Terraform source: `aws_imagebuilder_image_pipeline` resources, evaluated as Terraform evaluates them.
+
+Evaluation (variables, tfvars, locals, templates, heredocs, functions, conditionals, count, for_each,
+dynamic blocks, local modules, terraform.workspace) is done by tfparse, which wraps the Go HCL
+evaluator that Trivy uses. Its known traps are handled here:
+
+* an unknown value may come back as a ``{"__attribute__": ...}`` marker, as null, as the raw template
+  text, or make a dynamic block vanish; so knownness is decided from the *references* each expression
+  makes (python-hcl2 syntax index, see hcl_index.py), never from the evaluated value;
+* a reference to another resource comes back as that block's internal UUID; with ``--state`` it is
+  substituted by the attribute's real value, otherwise it is unresolved;
+* a syntax error makes tfparse return ``{}``; the error is reported with file and line, and the other
+  files are still evaluated;
+* ``vars_paths`` are relative to the module directory, and terraform.tfvars / *.auto.tfvars are not
+  loaded by tfparse, so they are passed explicitly in Terraform's precedence order.
+
+A declared pipeline block never silently disappears: when its count or for_each cannot be evaluated
+it is reported as an error naming what is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tfparse
+
+from driftcheck.errors import SourceError
+from driftcheck.fields import NO_DEFAULT, FieldSpec, TfMode, pipeline_model
+from driftcheck.frozen import freeze
+from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
+from driftcheck.sources.base import SourceResult
+from driftcheck.sources.hcl_index import Block, Expr, FileIndex, Reference, index_file, load_tfvars_keys
+from driftcheck.sources.tfstate import TerraformState
+
+log = logging.getLogger(__name__)
+
+RESOURCE_TYPE = "aws_imagebuilder_image_pipeline"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DIAGNOSTIC = re.compile(r"(?P<file>[^\s:][^:]*?):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
+
+
+@dataclass(frozen=True)
+class TerraformOptions:
+    """What the command line tells the Terraform source."""
+
+    variables: tuple[tuple[str, str], ...] = ()
+    var_files: tuple[Path, ...] = ()
+    state: TerraformState | None = None
+    workspace: str = "default"
+
+
+# --------------------------------------------------------------------------- module tree
+
+
+@dataclass
+class Module:
+    """One module directory: its files' syntax index and its blocks by kind."""
+
+    directory: Path
+    files: list[FileIndex] = field(default_factory=list)
+
+    def blocks(self, block_type: str) -> Iterator[Block]:
+        """Top-level blocks of one type, across the module's files."""
+        for file_index in self.files:
+            for block in file_index.blocks:
+                if block.type == block_type:
+                    yield block
+
+    def variable(self, name: str) -> Block | None:
+        """The `variable` block of that name."""
+        return next((b for b in self.blocks("variable") if b.labels[:1] == (name,)), None)
+
+    def local(self, name: str) -> Expr | None:
+        """The expression of a local value."""
+        for block in self.blocks("locals"):
+            if name in block.attributes:
+                return block.attributes[name]
+        return None
+
+    def call(self, name: str) -> Block | None:
+        """The `module` block of that name."""
+        return next((b for b in self.blocks("module") if b.labels[:1] == (name,)), None)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A module instance: the module, and the chain of calls that leads to it from the root."""
+
+    module: Module
+    calls: tuple[tuple["Scope", Block], ...]  # ((parent scope, module block),) for a child; () for the root
+    prefix: str  # "module.a.module.b." or ""
+
+
+def _display(path: Path, root: Path, shown_root: str) -> str:
+    try:
+        relative = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return os.path.normpath(str(path))
+    return os.path.normpath(os.path.join(shown_root, str(relative)))
+
+
+class _Loader:
+    """Loads one root module: syntax index of every module directory, then tfparse evaluation."""
+
+    def __init__(self, root: Path, shown_root: str, only_files: set[Path] | None, options: TerraformOptions) -> None:
+        self.root = root
+        self.shown_root = shown_root
+        self.only_files = only_files
+        self.options = options
+        self.modules: dict[Path, Module] = {}
+        self.errors: list[InputError] = []
+        self.syntax_errors: list[SourceError] = []
+
+    # -- syntax index -------------------------------------------------------
+    def module(self, directory: Path) -> Module:
+        key = directory.resolve()
+        if key in self.modules:
+            return self.modules[key]
+        module = Module(directory=directory)
+        self.modules[key] = module
+        for path in sorted(directory.glob("*.tf")):
+            try:
+                module.files.append(index_file(path, _display(path, self.root, self.shown_root)))
+            except SourceError as exc:
+                self.syntax_errors.append(exc)
+        for call in module.blocks("module"):
+            source = call.attributes.get("source")
+            literal = source.text.strip().strip('"') if source else ""
+            if literal.startswith("./") or literal.startswith("../"):
+                child = (directory / literal)
+                if child.is_dir():
+                    self.module(child)
+        return module
+
+    def scope_tree(self) -> Iterator[Scope]:
+        root = Scope(self.module(self.root), (), "")
+        stack = [root]
+        seen = 0
+        while stack and seen < 1000:  # bounded: a module tree deeper than this is a loop
+            scope = stack.pop()
+            seen += 1
+            yield scope
+            for call in scope.module.blocks("module"):
+                source = call.attributes.get("source")
+                literal = source.text.strip().strip('"') if source else ""
+                child_dir = (scope.module.directory / literal)
+                if literal.startswith(("./", "../")) and child_dir.resolve() in self.modules:
+                    child = self.modules[child_dir.resolve()]
+                    stack.append(Scope(child, scope.calls + ((scope, call),), f"{scope.prefix}module.{call.labels[0]}."))
+
+    # -- variables ----------------------------------------------------------
+    def var_files(self, workdir: Path) -> tuple[list[str], set[str]]:
+        """tfvars in Terraform's precedence order (relative to the root, as tfparse wants) and the names they set."""
+        paths: list[Path] = []
+        for name in ("terraform.tfvars", "terraform.tfvars.json"):
+            if (self.root / name).is_file():
+                paths.append(self.root / name)
+        paths += sorted(p for p in self.root.glob("*.auto.tfvars")) + sorted(self.root.glob("*.auto.tfvars.json"))
+        paths += list(self.options.var_files)
+        env_vars = {k[7:]: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
+        generated = self._generated_vars(workdir, env_vars, "env") if env_vars else None
+        provided: set[str] = set(env_vars)
+        ordered = ([generated] if generated else []) + paths
+        for path in paths:
+            try:
+                provided |= load_tfvars_keys(path)
+            except (OSError, ValueError) as exc:
+                self.errors.append(InputError(Location(str(path)), f"cannot read variable file: {exc}"))
+            except Exception as exc:  # python-hcl2 syntax errors in a .tfvars file
+                line = getattr(exc, "line", None)
+                self.errors.append(InputError(Location(str(path), line if isinstance(line, int) else None), f"variable file syntax error: {str(exc).splitlines()[0]}"))
+        if self.options.variables:
+            cli = dict(self.options.variables)
+            ordered.append(self._generated_vars(workdir, cli, "cli"))
+            provided |= set(cli)
+        return [os.path.relpath(p, self.root) for p in ordered], provided
+
+    def _generated_vars(self, workdir: Path, values: Mapping[str, str], tag: str) -> Path:
+        """Write NAME=VALUE pairs as a .tfvars file: strings for string-typed variables, HCL otherwise."""
+        root_module = self.module(self.root)
+        lines = []
+        for name, raw in values.items():
+            variable = root_module.variable(name)
+            var_type = variable.attributes["type"].text.strip() if variable and "type" in variable.attributes else "string"
+            if var_type in ("string", "any") or var_type.startswith("string"):
+                lines.append(f"{name} = {_hcl_string(raw)}")
+            else:
+                lines.append(f"{name} = {raw}")
+        path = workdir / f"driftcheck-{tag}.tfvars"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    # -- evaluation ---------------------------------------------------------
+    def evaluate(self) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="driftcheck-") as workdir:
+            vars_paths, self.provided = self.var_files(Path(workdir))
+            kwargs = dict(allow_downloads=False, workspace_name=self.options.workspace, vars_paths=vars_paths)
+            try:
+                return tfparse.load_from_path(str(self.root), stop_on_hcl_error=True, **kwargs)
+            except tfparse.ParseError as exc:
+                self.errors.extend(self._diagnostics(str(exc)))
+            try:
+                return tfparse.load_from_path(str(self.root), stop_on_hcl_error=False, **kwargs)
+            except tfparse.ParseError as exc:
+                self.errors.append(InputError(Location(self.shown_root), f"cannot evaluate Terraform: {exc}"))
+                return {}
+
+    def _diagnostics(self, message: str) -> list[InputError]:
+        text = message.removeprefix("unable to create TerraformConverter: ")
+        match = _DIAGNOSTIC.search(text)
+        if match:
+            file = _display(self.root / match["file"], self.root, self.shown_root)
+            return [InputError(Location(file, int(match["line"])), match["message"].strip())]
+        var_file = re.search(r"failed to load tfvars from (\S+?):", text)
+        if var_file:
+            return [InputError(Location(var_file.group(1)), text)]
+        return [InputError(Location(self.shown_root), text)]
+
+
+def _hcl_string(raw: str) -> str:
+    escaped = raw.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("${", "$${").replace("%{", "%%{")
+    return f'"{escaped}"'
+
+
+# --------------------------------------------------------------------------- knownness
+
+
+class _Knowledge:
+    """Decides whether references are known, and resolves resource references from state."""
+
+    def __init__(self, loader: _Loader, state: TerraformState | None, block_ids: set[str]) -> None:
+        self.loader = loader
+        self.state = state
+        self.block_ids = block_ids
+
+    def unknown(self, refs: Iterable[Reference], scope: Scope, depth: int = 0) -> list[str]:
+        """Reasons why any of the references is unknown; empty when all are known."""
+        reasons: list[str] = []
+        for ref in refs:
+            reason = self._unknown(ref, scope, depth)
+            if reason and reason not in reasons:
+                reasons.append(reason)
+        return reasons
+
+    def _unknown(self, ref: Reference, scope: Scope, depth: int) -> str | None:
+        if depth > 50:
+            return f"{ref} is defined in terms of itself"
+        root = ref.root
+        if root in ("each", "count", "path", "terraform", "self"):
+            return None
+        if root == "var" and len(ref.steps) > 1:
+            return self._unknown_var(ref.steps[1], scope, depth)
+        if root == "local" and len(ref.steps) > 1:
+            expr = scope.module.local(ref.steps[1])
+            if expr is None:
+                return f"local.{ref.steps[1]} is not defined"
+            inner = self.unknown(expr.references, scope, depth + 1)
+            return f"local.{ref.steps[1]} depends on {inner[0]}" if inner else None
+        if root == "module":
+            return f"{'.'.join(ref.steps[:3])} is a module output, which driftcheck does not evaluate"
+        if self.state_value(ref, scope) is not _NOT_FOUND:
+            return None
+        address = self._address(ref, scope)
+        if self.state is None:
+            return f"{ref} is another resource's attribute (pass --state to resolve it)"
+        return f"{ref} is not in the state file ({address})"
+
+    def _unknown_var(self, name: str, scope: Scope, depth: int) -> str | None:
+        variable = scope.module.variable(name)
+        if not scope.calls:
+            if name in self.loader.provided or (variable is not None and "default" in variable.attributes):
+                return None
+            return f"var.{name} has no value (pass --var {name}=... or a --var-file)"
+        parent, call = scope.calls[-1]
+        if name in call.attributes:
+            inner = self.unknown(call.attributes[name].references, parent, depth + 1)
+            return f"var.{name} of module.{call.labels[0]} depends on {inner[0]}" if inner else None
+        if variable is not None and "default" in variable.attributes:
+            return None
+        return f"var.{name} of module.{call.labels[0]} is not set by the module call and has no default"
+
+    def _address(self, ref: Reference, scope: Scope) -> str:
+        steps = list(ref.steps)
+        if steps[0] == "data":
+            base = f"data.{steps[1]}.{steps[2]}" if len(steps) > 2 else "data"
+            rest = steps[3:]
+        else:
+            base = f"{steps[0]}.{steps[1]}"
+            rest = steps[2:]
+        if rest and rest[0].startswith("["):
+            base += rest[0]
+        return scope.prefix + base
+
+    def state_value(self, ref: Reference, scope: Scope) -> Any:
+        """The referenced value from state, or _NOT_FOUND."""
+        if self.state is None or ref.root in ("var", "local", "module", "each", "count", "path", "terraform", "self"):
+            return _NOT_FOUND
+        steps = list(ref.steps)
+        rest = steps[3:] if steps[0] == "data" else steps[2:]
+        if rest and rest[0].startswith("["):
+            if rest[0] == "[*]":
+                return _NOT_FOUND
+            rest = rest[1:]
+        attributes = self.state.attributes(self._address(ref, scope))
+        if attributes is None or not rest:
+            return _NOT_FOUND
+        value: Any = attributes
+        for step in rest:
+            if isinstance(value, Mapping) and step in value:
+                value = value[step]
+            else:
+                return _NOT_FOUND
+        return value
+
+
+_NOT_FOUND = object()
+
+
+# --------------------------------------------------------------------------- conversion to API shape
+
+
+class _Converter:
+    """Turns one tfparse resource instance into API-shaped fields, with Terraform's absent-field semantics."""
+
+    def __init__(self, knowledge: _Knowledge, scope: Scope, block: Block | None, instance_unknown: list[str]) -> None:
+        self.knowledge = knowledge
+        self.scope = scope
+        self.block = block
+        self.instance_unknown = instance_unknown
+        self.locations: dict[str, Location] = {}
+
+    def value(self, raw: Any, expr: Expr | None, tf_path: str) -> Any:
+        """The resolved value of one attribute, or Unresolved."""
+        if expr is None:  # no syntax index for this file: fall back to what the value itself shows
+            if raw is None or _looks_unknown(raw, self.knowledge.block_ids):
+                return Unresolved(f"{tf_path} could not be evaluated")
+            return raw
+        reasons = self.knowledge.unknown(expr.references, self.scope)
+        if reasons:
+            return Unresolved("; ".join(reasons))
+        resource_refs = [
+            ref for ref in expr.references if ref.root not in ("var", "local", "each", "count", "path", "terraform", "self")
+        ]
+        if not resource_refs:
+            if _looks_unknown(raw, self.knowledge.block_ids):
+                return Unresolved(f"{tf_path} could not be evaluated")
+            return raw
+        values = [self.knowledge.state_value(ref, self.scope) for ref in resource_refs]
+        text = expr.text.strip()
+        if len(resource_refs) == 1 and text in (str(resource_refs[0]), "${" + str(resource_refs[0]) + "}", '"${' + str(resource_refs[0]) + '}"'):
+            return values[0]
+        if isinstance(raw, str):
+            ids = _UUID.findall(raw)
+            if len(ids) == len(values) and all(i in self.knowledge.block_ids for i in ids):
+                result = raw
+                for value in values:
+                    result = _UUID.sub(str(value), result, count=1)
+                return result
+        return Unresolved(f"{tf_path}: cannot evaluate an expression over {', '.join(map(str, resource_refs))}")
+
+    def structure(self, spec: FieldSpec, tf_obj: Mapping[str, Any], hcl: Block | None, api_prefix: str, tf_prefix: str) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, child in spec.children.items():
+            overlay = child.overlay
+            if overlay.output_only or overlay.tf_mode is TfMode.UNSUPPORTED or overlay.tf_name is None:
+                continue
+            if api_prefix == "" and name == "tags":
+                continue  # tags_all is built by the caller (default_tags + tags)
+            api_path = f"{api_prefix}.{name}" if api_prefix else name
+            tf_name = overlay.tf_name
+            tf_path = f"{tf_prefix}.{tf_name}" if tf_prefix else tf_name
+            is_block = child.type == "structure" or (child.type == "list" and child.item is not None and bool(child.item.children))
+            if is_block:
+                converted = self.blocks(child, tf_obj, hcl, api_path, tf_path)
+                if converted is not _OMIT:
+                    result[name] = converted
+                continue
+            expr = hcl.attributes.get(tf_name) if hcl is not None else None
+            if expr is not None:
+                self.locations[api_path] = Location(expr_file(hcl), expr.line)
+            if tf_name in tf_obj or expr is not None:
+                result[name] = self.value(tf_obj.get(tf_name), expr, tf_path)
+            elif overlay.tf_default is not NO_DEFAULT:
+                result[name] = overlay.tf_default
+            elif overlay.tf_mode is TfMode.OPTIONAL_COMPUTED:
+                continue
+            else:
+                result[name] = None
+        return result
+
+    def blocks(self, spec: FieldSpec, tf_obj: Mapping[str, Any], hcl: Block | None, api_path: str, tf_path: str) -> Any:
+        tf_name = spec.overlay.tf_name or ""
+        raw = tf_obj.get(tf_name)
+        items = [raw] if isinstance(raw, Mapping) else [i for i in (raw or []) if isinstance(i, Mapping)]
+        static = hcl.nested(tf_name) if hcl is not None else []
+        dynamic = [b for b in (hcl.nested("dynamic") if hcl is not None else []) if b.labels[:1] == (tf_name,)]
+        for dyn in dynamic:
+            self.locations.setdefault(api_path, Location(expr_file(hcl), dyn.location.line))
+            for_each = dyn.attributes.get("for_each")
+            reasons = self.knowledge.unknown(for_each.references, self.scope) if for_each else []
+            if reasons:
+                return Unresolved(f"dynamic \"{tf_name}\" for_each: {'; '.join(reasons)}")
+        if static:
+            self.locations.setdefault(api_path, Location(expr_file(hcl), static[0].location.line))
+        hcl_items: list[Block | None] = list(static)
+        for dyn in dynamic:
+            content = dyn.nested("content")
+            hcl_items.append(content[0] if content else None)
+        if not items:
+            if spec.overlay.tf_mode is TfMode.OPTIONAL_COMPUTED:
+                return _OMIT
+            return None
+        if spec.type == "structure":
+            return self.structure(spec, items[0], _pick(hcl_items, 0, bool(dynamic)), api_path, f"{tf_path}[0]")
+        out = []
+        for index, item in enumerate(items):
+            item_api = f"{api_path}[{index}]"
+            item_hcl = _pick(hcl_items, index, bool(dynamic))
+            if item_hcl is not None:
+                self.locations[item_api] = Location(expr_file(item_hcl), item_hcl.location.line)
+            converted = self.structure(spec.item, item, item_hcl, item_api, f"{tf_path}[{index}]")
+            if spec.overlay.set_key and isinstance(converted.get(spec.overlay.set_key), str) and item_hcl is not None:
+                self.locations[f"{api_path}[{spec.overlay.set_key}={converted[spec.overlay.set_key]}]"] = Location(
+                    expr_file(item_hcl), item_hcl.location.line
+                )
+            out.append(converted)
+        return out
+
+
+_OMIT = object()
+
+
+def _pick(hcl_items: list[Block | None], index: int, has_dynamic: bool) -> Block | None:
+    if index < len(hcl_items):
+        return hcl_items[index]
+    return hcl_items[-1] if has_dynamic and hcl_items else None
+
+
+def expr_file(block: Block) -> str:
+    """The file a block was read from."""
+    return block.location.file
+
+
+def _looks_unknown(value: Any, block_ids: set[str]) -> bool:
+    """tfparse's ways of saying 'unknown': attribute markers, block UUIDs, leftover template text."""
+    if isinstance(value, Mapping):
+        if "__attribute__" in value or "__name__" in value:
+            return True
+        return any(_looks_unknown(v, block_ids) for v in value.values())
+    if isinstance(value, list):
+        return any(_looks_unknown(v, block_ids) for v in value)
+    if isinstance(value, str):
+        return any(match in block_ids for match in _UUID.findall(value))
+    return False
+
+
+def _strip_meta(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _strip_meta(v) for k, v in value.items() if k not in ("__tfmeta", "id") or not isinstance(v, (dict, str))}
+    if isinstance(value, list):
+        return [_strip_meta(v) for v in value]
+    return value
+
+
+def _collect_ids(document: Any, found: set[str]) -> set[str]:
+    if isinstance(document, Mapping):
+        block_id = document.get("id")
+        if isinstance(block_id, str) and _UUID.fullmatch(block_id) and "__tfmeta" in document:
+            found.add(block_id)
+        for value in document.values():
+            _collect_ids(value, found)
+    elif isinstance(document, list):
+        for value in document:
+            _collect_ids(value, found)
+    return found
+
+
+# --------------------------------------------------------------------------- the source
+
+
+_INSTANCE_KEY = re.compile(r'\[[^\]]*\]')
+
+
+def _module_path(tf_path: str) -> str:
+    """``module.a["x"].module.b.aws_t.n[0]`` -> ``module.a.module.b.`` (instance keys dropped)."""
+    parts = tf_path.split(f"{RESOURCE_TYPE}.")[0]
+    return _INSTANCE_KEY.sub("", parts)
+
+
+class TerraformSource:
+    """Reads Terraform root modules (directories) or individual .tf files."""
+
+    kind = "terraform"
+
+    def __init__(self, options: TerraformOptions | None = None) -> None:
+        self.options = options or TerraformOptions()
+
+    def collect(self, paths: Iterable[str]) -> SourceResult:
+        """Evaluate every root module named by ``paths``."""
+        roots: dict[Path, tuple[str, set[Path] | None]] = {}
+        errors: list[InputError] = []
+        for shown in paths:
+            path = Path(shown)
+            if path.is_dir():
+                roots[path.resolve()] = (shown, None)
+            elif path.is_file() and path.suffix == ".tf":
+                parent = path.resolve().parent
+                shown_root, files = roots.get(parent, (os.path.dirname(shown) or ".", set()))
+                if files is not None:
+                    files.add(path.resolve())
+                roots[parent] = (shown_root, files)
+            else:
+                errors.append(InputError(Location(shown), "not a Terraform directory or .tf file"))
+        pipelines: list[DeclaredPipeline] = []
+        for root, (shown_root, only) in roots.items():
+            result = self._collect_root(root, shown_root, only)
+            pipelines.extend(result.pipelines)
+            errors.extend(result.errors)
+        return SourceResult(tuple(pipelines), tuple(errors))
+
+    def _collect_root(self, root: Path, shown_root: str, only: set[Path] | None) -> SourceResult:
+        self._root = (root, shown_root)
+        loader = _Loader(root, shown_root, only, self.options)
+        scopes = list(loader.scope_tree())
+        document = loader.evaluate()
+        errors = list(loader.errors)
+        reported = {e.location.file for e in errors}
+        for syntax_error in loader.syntax_errors:
+            # python-hcl2's grammar is not Terraform's: trust its complaint only when tfparse failed too
+            if loader.errors and syntax_error.location and syntax_error.location.file not in reported:
+                errors.append(InputError(syntax_error.location, syntax_error.message))
+            else:
+                log.debug("syntax index unavailable: %s", syntax_error)
+        knowledge = _Knowledge(loader, self.options.state, _collect_ids(document, set()))
+        instances = [i for i in document.get(RESOURCE_TYPE, []) if isinstance(i, Mapping)]
+        providers = [p for p in document.get("provider", []) if isinstance(p, Mapping)]
+
+        by_block: dict[tuple[str, str, int], list[Mapping[str, Any]]] = {}
+        for instance in instances:
+            meta = instance.get("__tfmeta", {})
+            file = _display(root / meta.get("filename", ""), root, shown_root)
+            by_block.setdefault((_module_path(meta.get("path", "")), file, int(meta.get("line_start", 0))), []).append(instance)
+
+        pipelines: list[DeclaredPipeline] = []
+        for scope in scopes:
+            for block in scope.module.blocks("resource"):
+                if block.labels[:1] != (RESOURCE_TYPE,) or len(block.labels) < 2:
+                    continue
+                if only is not None and Path(block.location.file).resolve() not in only:
+                    continue
+                key = (scope.prefix, block.location.file, block.location.line)
+                found = by_block.pop(key, [])
+                pipelines.extend(self._pipelines(block, scope, found, knowledge, providers))
+        for (prefix, file, line), leftovers in by_block.items():  # files python-hcl2 could not index
+            if only is not None and Path(file).resolve() not in only:
+                continue
+            scope = next((s for s in scopes if s.prefix == prefix), scopes[0])
+            for instance in leftovers:
+                pipelines.extend(self._pipelines(None, scope, [instance], knowledge, providers))
+        return SourceResult(tuple(pipelines), tuple(errors))
+
+    def _pipelines(
+        self,
+        block: Block | None,
+        scope: Scope,
+        instances: list[Mapping[str, Any]],
+        knowledge: _Knowledge,
+        providers: list[Mapping[str, Any]],
+    ) -> list[DeclaredPipeline]:
+        address = f"{scope.prefix}{RESOURCE_TYPE}.{block.labels[1]}" if block else ""
+        location = block.location if block else Location(self._shown(str(instances[0]["__tfmeta"].get("filename"))), instances[0]["__tfmeta"].get("line_start"))
+        if block is not None:
+            for meta_arg in ("count", "for_each"):
+                expr = block.attributes.get(meta_arg)
+                if expr is None:
+                    continue
+                reasons = knowledge.unknown(expr.references, scope)
+                if reasons:
+                    return [_error(address, location, f"{meta_arg} cannot be evaluated: {'; '.join(reasons)}")]
+                if meta_arg == "for_each" and any(r.root not in ("var", "local") for r in expr.references if r.root not in ("each", "count", "path", "terraform")):
+                    return [_error(address, location, f"for_each over {', '.join(map(str, expr.references))} cannot be expanded without evaluating other resources")]
+        if not instances:
+            log.info("%s: count/for_each evaluates to no instances", address)
+            return []
+        return [self._pipeline(block, scope, instance, knowledge, providers) for instance in instances]
+
+    def _pipeline(
+        self,
+        block: Block | None,
+        scope: Scope,
+        instance: Mapping[str, Any],
+        knowledge: _Knowledge,
+        providers: list[Mapping[str, Any]],
+    ) -> DeclaredPipeline:
+        meta = instance.get("__tfmeta", {})
+        pipeline_id = meta.get("path") or "aws_imagebuilder_image_pipeline"
+        location = block.location if block else Location(self._shown(str(meta.get("filename"))), meta.get("line_start"))
+        converter = _Converter(knowledge, scope, block, [])
+        fields = converter.structure(pipeline_model(), instance, block, "", "")
+        notes: list[str] = []
+
+        provider = _provider_for(block, providers)
+        tags, tag_locations = self._tags(block, instance, provider, converter)
+        fields["tags"] = tags
+        converter.locations.update(tag_locations)
+
+        region_expr = block.attributes.get("region") if block else None
+        region: Any = converter.value(instance.get("region"), region_expr, "region") if "region" in instance or region_expr else None
+        if region is None or isinstance(region, Unresolved):
+            provider_region = provider.get("region") if provider else None
+            region = provider_region if isinstance(provider_region, str) and not _looks_unknown(provider_region, knowledge.block_ids) else None
+
+        arn = None
+        state = self.options.state
+        if state is not None:
+            attributes = state.attributes(pipeline_id)
+            if attributes and isinstance(attributes.get("arn"), str):
+                arn = attributes["arn"]
+        name = fields.get("name")
+        if not isinstance(name, str):
+            name = name if isinstance(name, Unresolved) else Unresolved("name is not set")
+        error = None
+        if isinstance(name, Unresolved) and arn is None:
+            error = f"pipeline name is unresolved, so it cannot be matched: {name.reason}"
+        return DeclaredPipeline(
+            id=pipeline_id,
+            source_kind=self.kind,
+            name=name,
+            location=location,
+            fields=freeze(fields),
+            field_locations=freeze(converter.locations),
+            arn=arn,
+            region=region,
+            error=error,
+            notes=tuple(notes),
+        )
+
+    def _shown(self, tfparse_filename: str) -> str:
+        root, shown_root = self._root
+        return _display(root / tfparse_filename, root, shown_root)
+
+    def _tags(self, block: Block | None, instance: Mapping[str, Any], provider: Mapping[str, Any] | None, converter: _Converter):
+        """tags_all: the provider's default_tags overlaid by the resource's tags."""
+        locations: dict[str, Location] = {}
+        merged: dict[str, Any] = {}
+        default_tags = provider.get("default_tags") if provider else None
+        if isinstance(default_tags, list):
+            default_tags = default_tags[0] if default_tags else None
+        if isinstance(default_tags, Mapping):
+            values = default_tags.get("tags")
+            meta = default_tags.get("__tfmeta", {})
+            where = Location(self._shown(str(meta.get("filename", ""))), meta.get("line_start"))
+            if _looks_unknown(values, converter.knowledge.block_ids):
+                return Unresolved("provider default_tags could not be evaluated"), {"tags": where}
+            if isinstance(values, Mapping):
+                for key, value in values.items():
+                    merged[key] = value
+                    locations[f"tags.{key}"] = where
+        expr = block.attributes.get("tags") if block else None
+        if "tags" in instance or expr is not None:
+            own = converter.value(instance.get("tags"), expr, "tags")
+            if isinstance(own, Unresolved):
+                return own, ({"tags": Location(block.location.file, expr.line)} if block and expr else {})
+            if isinstance(own, Mapping):
+                merged.update(own)
+            if block and expr:
+                locations["tags"] = Location(block.location.file, expr.line)
+                for key in own or {}:
+                    locations[f"tags.{key}"] = Location(block.location.file, expr.line)
+        return merged, locations
+
+
+def _provider_for(block: Block | None, providers: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    alias = None
+    if block is not None and "provider" in block.attributes:
+        text = block.attributes["provider"].text.strip()
+        if text.startswith("aws."):
+            alias = text.split(".", 1)[1]
+    for provider in providers:
+        meta = provider.get("__tfmeta", {})
+        if meta.get("label") != "aws" or not str(meta.get("path", "")).startswith("provider."):
+            continue
+        if provider.get("alias") == alias:
+            return provider
+    return None
+
+
+def _error(address: str, location: Location, message: str) -> DeclaredPipeline:
+    return DeclaredPipeline(
+        id=address,
+        source_kind=TerraformSource.kind,
+        name=Unresolved(message),
+        location=location,
+        fields=freeze({}),
+        error=message,
+    )

@@ -1,0 +1,289 @@
+"""Loopback fake of the EC2 Image Builder rest-json endpoint, for tests.
+
+The REAL boto3 ``imagebuilder`` client talks HTTP to this server (pass ``endpoint_url=fake.url``,
+or use :func:`client_for`).  Only two operations are served, exactly as botocore's service model
+(``imagebuilder/2019-12-02``) defines them:
+
+* ``GetImagePipeline``   -- ``GET  /GetImagePipeline?imagePipelineArn=<arn>``
+* ``ListImagePipelines`` -- ``POST /ListImagePipelines`` with JSON ``{"filters", "maxResults", "nextToken"}``
+
+Errors follow the rest-json protocol: HTTP status from the model, an ``x-amzn-ErrorType`` header
+(``Code:namespace-url``, which botocore prefers over the body and cuts at the first ``:``) and a JSON
+body ``{"__type", "message"}``.  Every response carries ``x-amzn-RequestId``.  Signatures are not
+checked.  The server module itself is standard library only; boto3 is imported lazily by client_for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+# HTTP status of each error shape, as in botocore's model (tests/test_fake_imagebuilder.py
+# cross-checks this table against the model, so it cannot silently drift).
+ERROR_STATUS = {
+    "AccessDeniedException": 403,
+    "CallRateLimitExceededException": 429,
+    "ClientException": 400,
+    "ForbiddenException": 403,
+    "InvalidPaginationTokenException": 400,
+    "InvalidRequestException": 400,
+    "ResourceNotFoundException": 404,
+    "ServiceException": 500,
+    "ServiceUnavailableException": 503,
+}
+ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.imagebuilder/"
+OPERATIONS = {("GET", "/GetImagePipeline"): "GetImagePipeline", ("POST", "/ListImagePipelines"): "ListImagePipelines"}
+DEFAULT_MAX_RESULTS = 25      # the service's default page size when maxResults is omitted
+MAX_BODY = 1 << 20            # refuse request bodies above 1 MiB (keeps every request bounded)
+
+
+class _ApiError(Exception):
+    def __init__(self, code: str, message: str, status: int | None = None):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status or ERROR_STATUS.get(code, 400)
+
+
+class _Rule:
+    """A fault or delay rule: matches an operation (and optionally one ARN), ``times`` uses left."""
+
+    def __init__(self, operation: str, arn: str | None, times: int | None, **payload):
+        if operation not in ("GetImagePipeline", "ListImagePipelines"):
+            raise ValueError(f"unsupported operation {operation!r}")
+        if times is not None and times < 1:
+            raise ValueError("times must be None (forever) or >= 1")
+        self.operation, self.arn, self.remaining, self.payload = operation, arn, times, payload
+
+    def take(self, operation: str, arn: str | None) -> bool:
+        """Consume one use if this rule applies to the call (caller holds the lock)."""
+        if operation != self.operation or self.remaining == 0 or (self.arn is not None and self.arn != arn):
+            return False
+        if self.remaining is not None:
+            self.remaining -= 1
+        return True
+
+
+def _name_matcher(pattern: str):
+    """Image Builder ``name`` filter: exact, case-sensitive match where only ``*`` is a wildcard."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.compile(rf"\A{regex}\Z", re.DOTALL).match
+
+
+class FakeImageBuilder:
+    def __init__(self, page_size: int = 25):
+        if page_size < 1:
+            raise ValueError("page_size must be >= 1")
+        self.page_size = page_size
+        self.requests: list[dict] = []          # log of every request, appended under the lock
+        self.url = ""
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()      # wakes delayed handlers when stop() is called
+        self._pipelines: dict[str, dict] = {}   # arn -> pipeline, insertion ordered
+        self._faults: list[_Rule] = []
+        self._delays: list[_Rule] = []
+        self._tokens: dict[str, tuple[int, str]] = {}   # opaque nextToken -> (offset, filters key)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> "FakeImageBuilder":
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-imagebuilder", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> "FakeImageBuilder":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- test setup
+    def add_pipeline(self, pipeline: dict) -> None:
+        if not isinstance(pipeline, dict) or not pipeline.get("arn"):
+            raise ValueError("pipeline must be a dict with an 'arn'")
+        with self._lock:
+            self._pipelines[pipeline["arn"]] = pipeline
+
+    def load_response_file(self, path) -> None:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        self.add_pipeline(data["imagePipeline"])
+
+    def fail(self, operation: str, error_code: str, *, times: int | None = None, arn: str | None = None,
+             message: str = "Injected fault from FakeImageBuilder") -> None:
+        if error_code not in ERROR_STATUS:
+            raise ValueError(f"unknown error code {error_code!r}; known: {sorted(ERROR_STATUS)}")
+        with self._lock:
+            self._faults.append(_Rule(operation, arn, times, code=error_code, message=message))
+
+    def delay(self, operation: str, seconds: float, *, arn: str | None = None, times: int | None = None) -> None:
+        with self._lock:
+            self._delays.append(_Rule(operation, arn, times, seconds=float(seconds)))
+
+    def calls(self, operation: str) -> list[dict]:
+        with self._lock:
+            return [r for r in self.requests if r["operation"] == operation]
+
+    # ---------------------------------------------------------------- dispatch (handler threads)
+    def _dispatch(self, operation: str | None, query: dict, body) -> dict:
+        """Return the success payload or raise _ApiError.  Runs on a server thread."""
+        if operation is None:
+            raise _ApiError("UnknownOperationException", "Unknown operation", 404)
+        arn = query.get("imagePipelineArn") if operation == "GetImagePipeline" else None
+        with self._lock:   # pick delay and fault atomically so concurrent calls consume `times` exactly
+            delay = next((r.payload["seconds"] for r in self._delays if r.take(operation, arn)), 0.0)
+            fault = next((r.payload for r in self._faults if r.take(operation, arn)), None)
+        if delay:
+            self._stopping.wait(delay)   # interruptible, so stop() never waits for a sleeping handler
+        if fault:
+            raise _ApiError(fault["code"], fault["message"])
+        if operation == "GetImagePipeline":
+            return self._get(arn)
+        return self._list(body)
+
+    def _get(self, arn: str | None) -> dict:
+        if not arn:
+            raise _ApiError("InvalidRequestException", "imagePipelineArn is required")
+        with self._lock:
+            pipeline = self._pipelines.get(arn)
+        if pipeline is None:
+            raise _ApiError("ResourceNotFoundException", f"The resource ARN '{arn}' does not exist.")
+        return {"imagePipeline": pipeline}
+
+    def _list(self, body) -> dict:
+        body = {} if body is None else body
+        if not isinstance(body, dict):
+            raise _ApiError("InvalidRequestException", "request body must be a JSON object")
+        max_results = body.get("maxResults")
+        if max_results is not None and (not isinstance(max_results, int) or not 1 <= max_results <= 100):
+            raise _ApiError("InvalidRequestException", "maxResults must be between 1 and 100")
+        filters = body.get("filters") or []
+        if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
+            raise _ApiError("InvalidRequestException", "filters must be a list of objects")
+        # Filters AND together, the values of one filter OR together; only `name` is implemented.
+        name_filters = [[_name_matcher(str(v)) for v in (f.get("values") or [])]
+                        for f in filters if f.get("name") == "name"]
+        filters_key = json.dumps(filters, sort_keys=True)
+        with self._lock:
+            token = body.get("nextToken")
+            offset = 0
+            if token is not None:
+                offset, token_filters = self._tokens.get(token, (None, None))
+                if offset is None or token_filters != filters_key:
+                    raise _ApiError("InvalidPaginationTokenException", "The nextToken is invalid.")
+            matching = [p for p in self._pipelines.values()
+                        if all(any(m(str(p.get("name", ""))) for m in ms) for ms in name_filters)]
+            size = min(max_results or DEFAULT_MAX_RESULTS, self.page_size)
+            result = {"imagePipelineList": matching[offset:offset + size]}
+            if offset + size < len(matching):
+                result["nextToken"] = secrets.token_urlsafe(24)
+                self._tokens[result["nextToken"]] = (offset + size, filters_key)
+        return result
+
+
+def _make_handler(fake: FakeImageBuilder):
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "FakeImageBuilder/1.0"
+        timeout = 30   # socket timeout: an idle or half-sent request cannot hold a thread forever
+
+        def log_message(self, *args):   # keep pytest output clean
+            pass
+
+        def _handle(self, method: str):
+            split = urlsplit(self.path)
+            query = dict(parse_qsl(split.query, keep_blank_values=True))
+            operation = OPERATIONS.get((method, split.path))
+            request_id = str(uuid.uuid4())
+            body, raw = None, b""
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+                if not 0 <= length <= MAX_BODY:
+                    raise _ApiError("InvalidRequestException", "request body too large or malformed", 400)
+                try:
+                    raw = self.rfile.read(length)
+                except OSError:
+                    self.close_connection = True   # socket timeout / reset mid-body: just drop it
+                    return
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                    if operation:
+                        raise _ApiError("InvalidRequestException", "request body is not valid JSON")
+            except _ApiError as err:
+                outcome = err
+            except ValueError:
+                outcome = _ApiError("InvalidRequestException", "bad Content-Length")
+            else:
+                outcome = None
+            with fake._lock:
+                fake.requests.append({"method": method, "path": split.path, "operation": operation,
+                                      "query": query, "body": body, "headers": dict(self.headers.items())})
+            if outcome is None:
+                try:
+                    payload = {"requestId": request_id, **fake._dispatch(operation, query, body)}
+                    self._send(200, payload, request_id)
+                    return
+                except _ApiError as err:
+                    outcome = err
+            headers = {"x-amzn-ErrorType": f"{outcome.code}:{ERROR_NAMESPACE}"}
+            self._send(outcome.status, {"__type": outcome.code, "message": outcome.message}, request_id, headers)
+
+        def _send(self, status: int, payload: dict, request_id: str, extra: dict | None = None):
+            data = json.dumps(payload, default=str).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-amzn-RequestId", request_id)
+                for key, value in (extra or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass   # the client gave up (e.g. its read timeout fired during a delay)
+
+        def do_GET(self):
+            self._handle("GET")
+
+        def do_POST(self):
+            self._handle("POST")
+
+        def do_PUT(self):
+            self._handle("PUT")
+
+        def do_DELETE(self):
+            self._handle("DELETE")
+
+    return Handler
+
+
+def client_for(fake: FakeImageBuilder, region: str = "us-east-1", **config_kwargs):
+    """A real boto3 imagebuilder client aimed at ``fake`` with dummy keys and no retries by default."""
+    import boto3
+    from botocore.config import Config
+
+    config_kwargs.setdefault("retries", {"max_attempts": 1})
+    session = boto3.session.Session(aws_access_key_id="AKIAFAKE", aws_secret_access_key="fake",
+                                    region_name=region)
+    return session.client("imagebuilder", endpoint_url=fake.url, config=Config(**config_kwargs))
