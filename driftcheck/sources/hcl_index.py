@@ -63,6 +63,7 @@ class Block:
     location: Location
     attributes: dict[str, Expr] = field(default_factory=dict)
     blocks: list["Block"] = field(default_factory=list)
+    span: tuple[int, int] = (0, 0)  # character offsets of the whole block in its file
 
     def nested(self, block_type: str) -> list["Block"]:
         """Nested blocks of one type, in order."""
@@ -71,10 +72,11 @@ class Block:
 
 @dataclass
 class FileIndex:
-    """Every top-level block of one file."""
+    """Every top-level block of one file, and the file's text."""
 
     path: Path
     blocks: list[Block]
+    source: str = ""
 
 
 def _text(token: Any) -> str:
@@ -195,7 +197,12 @@ def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> 
     children = node.children
     block_type = _text(children[0].children[0])
     labels = tuple(_label(child) for child in children[1:] if isinstance(child, Tree) and child.data in ("string", "identifier"))
-    block = Block(type=block_type, labels=labels, location=Location(str(path), node.meta.line))
+    block = Block(
+        type=block_type,
+        labels=labels,
+        location=Location(str(path), node.meta.line),
+        span=(node.meta.start_pos, node.meta.end_pos),
+    )
     body = next((child for child in children if isinstance(child, Tree) and child.data == "body"), None)
     names = local_names
     if block_type == "dynamic" and labels:
@@ -235,7 +242,54 @@ def index_file(path: Path, display: str | None = None) -> FileIndex:
     for item in body.children if isinstance(body, Tree) else ():
         if isinstance(item, Tree) and item.data == "block":
             blocks.append(_block(item, Path(shown), source, frozenset()))
-    return FileIndex(path=Path(shown), blocks=blocks)
+    return FileIndex(path=Path(shown), blocks=blocks, source=source)
+
+
+def has_dynamic_before_static(block: Block) -> bool:
+    """True when a ``dynamic`` block precedes a static nested block anywhere inside ``block``."""
+    seen_dynamic = False
+    for child in block.blocks:
+        if child.type == "dynamic":
+            seen_dynamic = True
+        elif seen_dynamic:
+            return True
+        if has_dynamic_before_static(child):
+            return True
+    return False
+
+
+def dynamic_blocks_last(block: Block, source: str) -> str:
+    """The block's text with every ``dynamic`` child moved after the static ones, at every depth.
+
+    tfparse 0.6.22 drops a dynamic block's expansion when a static block follows it; the reordered
+    text means the same to Terraform (nested blocks of different types do not depend on their order)
+    and has the same number of lines, so every line outside the block is unchanged. When the line
+    count cannot be kept, the original text is returned.
+    """
+    start, end = block.span
+    original = source[start:end]
+    if not block.blocks:
+        return original
+    pieces: list[str] = []
+    moved: list[str] = []
+    cursor = start
+    for child in sorted(block.blocks, key=lambda b: b.span[0]):
+        pieces.append(source[cursor:child.span[0]])
+        text = dynamic_blocks_last(child, source)
+        cursor = child.span[1]
+        if child.type == "dynamic":
+            moved.append(text)
+            newline = source.find("\n", cursor, end)
+            if newline != -1 and not source[cursor:newline].strip():
+                cursor = newline + 1  # take the line break with the block, so the line count stays
+        else:
+            pieces.append(text)
+    tail = source[cursor:end]
+    closing = tail.rfind("}")
+    body = "".join(pieces) + tail[:closing]
+    trimmed = body.rstrip()
+    result = trimmed + "".join("\n" + text for text in moved) + body[len(trimmed):] + tail[closing:]
+    return result if result.count("\n") == original.count("\n") else original
 
 
 def load_tfvars_keys(path: Path) -> set[str]:
@@ -243,8 +297,5 @@ def load_tfvars_keys(path: Path) -> set[str]:
     import json
 
     text = path.read_text(encoding="utf-8")
-    if path.name.endswith(".json"):
-        data = json.loads(text)
-    else:
-        data = hcl2.loads(text)
+    data = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
     return set(data) if isinstance(data, dict) else set()

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,7 +38,16 @@ from driftcheck.fields import NO_DEFAULT, FieldSpec, TfMode, pipeline_model
 from driftcheck.frozen import freeze
 from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult
-from driftcheck.sources.hcl_index import Block, Expr, FileIndex, Reference, index_file, load_tfvars_keys
+from driftcheck.sources.hcl_index import (
+    Block,
+    Expr,
+    FileIndex,
+    Reference,
+    dynamic_blocks_last,
+    has_dynamic_before_static,
+    index_file,
+    load_tfvars_keys,
+)
 from driftcheck.sources.tfstate import TerraformState
 
 log = logging.getLogger(__name__)
@@ -201,17 +211,55 @@ class _Loader:
     # -- evaluation ---------------------------------------------------------
     def evaluate(self) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="driftcheck-") as workdir:
+            tf_root = self._work_around_dynamic_order(Path(workdir)) or self.root
             vars_paths, self.provided = self.var_files(Path(workdir))
+            vars_paths = [os.path.relpath(self.root / p, tf_root) for p in vars_paths]
             kwargs = dict(allow_downloads=False, workspace_name=self.options.workspace, vars_paths=vars_paths)
             try:
-                return tfparse.load_from_path(str(self.root), stop_on_hcl_error=True, **kwargs)
+                return tfparse.load_from_path(str(tf_root), stop_on_hcl_error=True, **kwargs)
             except tfparse.ParseError as exc:
                 self.errors.extend(self._diagnostics(str(exc)))
             try:
-                return tfparse.load_from_path(str(self.root), stop_on_hcl_error=False, **kwargs)
+                return tfparse.load_from_path(str(tf_root), stop_on_hcl_error=False, **kwargs)
             except tfparse.ParseError as exc:
                 self.errors.append(InputError(Location(self.shown_root), f"cannot evaluate Terraform: {exc}"))
                 return {}
+
+    def _work_around_dynamic_order(self, workdir: Path) -> Path | None:
+        """Evaluate a reordered copy when a pipeline has a dynamic block before a static one.
+
+        tfparse 0.6.22 silently drops such a dynamic block's expansion (see hcl_index.dynamic_blocks_last).
+        The copy holds the module directories only, with the same relative layout, so relative module
+        sources, path.module and tfvars resolve as they do in the original. User files are never changed.
+        """
+        affected = {
+            id(file_index): file_index
+            for module in self.modules.values()
+            for file_index in module.files
+            for block in file_index.blocks
+            if block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block)
+        }
+        if not affected:
+            return None
+        directories = [m.directory.resolve() for m in self.modules.values()]
+        ancestor = Path(os.path.commonpath([str(d) for d in directories]))
+        mirror = workdir / "tree"
+        for directory in directories:
+            shutil.copytree(
+                directory,
+                mirror / directory.relative_to(ancestor),
+                ignore=shutil.ignore_patterns(".terraform", ".git", "node_modules"),
+                dirs_exist_ok=True,
+            )
+        for file_index in affected.values():
+            source = file_index.source
+            for block in sorted(file_index.blocks, key=lambda b: b.span[0], reverse=True):
+                if block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block):
+                    start, end = block.span
+                    source = source[:start] + dynamic_blocks_last(block, source) + source[end:]
+            original = (self.root / os.path.relpath(file_index.path, self.shown_root)).resolve()
+            (mirror / original.relative_to(ancestor)).write_text(source, encoding="utf-8")
+        return mirror / self.root.resolve().relative_to(ancestor)
 
     def _diagnostics(self, message: str) -> list[InputError]:
         text = message.removeprefix("unable to create TerraformConverter: ")
