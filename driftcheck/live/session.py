@@ -115,7 +115,9 @@ def call(settings: AwsSettings, operation: str, fn: Callable[..., T], **kwargs: 
     retrying = Retrying(
         retry=retry_if_exception(_retryable),
         stop=stop_after_attempt(max(1, settings.max_attempts)),
-        wait=wait_exponential_jitter(initial=settings.retry_initial_delay, max=settings.retry_max_delay),
+        wait=wait_exponential_jitter(
+            multiplier=settings.retry_initial_delay, jitter=settings.retry_initial_delay, max=settings.retry_max_delay
+        ),
         reraise=True,
         before=count,
     )
