@@ -85,7 +85,8 @@ def locate(path: str, field_locations: Mapping[str, Location], default: Location
     while candidate:
         if candidate in field_locations:
             return field_locations[candidate]
-        cut = max(candidate.rfind("."), candidate.rfind("["))
+        # a trailing [..] (index or set key, which may itself hold a ".") is cut whole
+        cut = candidate.rfind("[") if candidate.endswith("]") else max(candidate.rfind("."), candidate.rfind("["))
         candidate = candidate[:cut] if cut > 0 else ""
     return default
 
@@ -98,7 +99,9 @@ def compare(
 ) -> tuple[Difference, ...]:
     """Differences between two normalized pipelines, one per field, sorted by path."""
     projected = project(declared, live, pipeline_model())
-    tree = DeepDiff(declared, projected, view="tree", verbose_level=2)
+    # threshold_to_diff_deeper=0: never report a whole map because few keys are shared (deepdiff >= 8
+    # defaults to 0.33); each map entry and keyed-set member stays its own field.
+    tree = DeepDiff(declared, projected, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     found: dict[str, Difference] = {}
     for changes in tree.values():
         for change in changes:

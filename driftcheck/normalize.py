@@ -90,7 +90,8 @@ def empty_means_unset(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            return {key: walk(item) for key, item in value.items()}
+            items = {key: walk(item) for key, item in value.items()}
+            return items or None
         if isinstance(value, list):
             items = [walk(item) for item in value]
             return None if not items else items
@@ -244,7 +245,8 @@ def version_matches(declared: str, live: str) -> bool:
     if not d or not l or d["base"] != l["base"] or d["build"]:
         return False
     wanted, got = d["version"].split("."), l["version"].split(".")
-    if "x" not in wanted:
+    if "x" not in wanted or "x" in got:
+        # a live wildcard is the stored input echoed back: only the very same wildcard matches
         return False
     return all(w == "x" or w == g for w, g in zip(wanted, got))
 
@@ -282,16 +284,20 @@ def terraform_first_parameter_value(declared: dict, live: dict, raw_live: Mappin
 
 def default_log_groups(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
     """Treat live log groups that equal the service's default names as unset (guess: Get may echo them)."""
-    logging = live.get("loggingConfiguration")
-    if not isinstance(logging, dict):
-        return declared, live, []
     defaults = {"pipelineLogGroupName": f"/aws/imagebuilder/pipeline/{raw_live.get('name', '')}"}
     recipe = raw_live.get("imageRecipeArn") or raw_live.get("containerRecipeArn")
     if isinstance(recipe, str) and "/" in recipe:
         defaults["imageLogGroupName"] = f"/aws/imagebuilder/{recipe.split('/')[1]}"
-    cleaned = {key: (None if defaults.get(key) == value else value) for key, value in logging.items()}
-    live = {**live, "loggingConfiguration": None if all(v is None for v in cleaned.values()) else cleaned}
-    return declared, live, []
+
+    def clean(side: dict) -> dict:
+        # Both sides: a declaration that spells out a default name means the same as leaving it out.
+        logging = side.get("loggingConfiguration")
+        if not isinstance(logging, dict):
+            return side
+        cleaned = {key: (None if defaults.get(key) == value else value) for key, value in logging.items()}
+        return {**side, "loggingConfiguration": None if all(v is None for v in cleaned.values()) else cleaned}
+
+    return clean(declared), clean(live), []
 
 
 def service_auto_disabled(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
