@@ -88,12 +88,15 @@ def drop_aws_managed_tags(pipeline: dict[str, Any], ctx: Context) -> dict[str, A
 def empty_means_unset(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Turn "", {} and [] into None at every depth: the API omits empty values, and tools send "" for unset."""
 
-    def walk(value: Any) -> Any:
+    def walk(value: Any, list_item: bool = False) -> Any:
         if isinstance(value, dict):
-            items = {key: walk(item) for key, item in value.items()}
-            return items or None
+            members = {key: walk(item) for key, item in value.items()}
+            # a block (not a list item: those keep their position) with nothing set is itself unset
+            if not list_item and all(member is None for member in members.values()):
+                return None
+            return members
         if isinstance(value, list):
-            items = [walk(item) for item in value]
+            items = [walk(item, list_item=True) for item in value]
             return None if not items else items
         return None if _is_empty(value) else value
 

@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from fake_imagebuilder import ERROR_STATUS, FakeImageBuilder, client_for
+from tests.fake_imagebuilder import ERROR_STATUS, FakeImageBuilder, client_for
 
 ACCOUNT_ARN = "arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/"
 

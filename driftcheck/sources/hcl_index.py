@@ -23,6 +23,8 @@ from driftcheck.errors import SourceError
 from driftcheck.model import Location
 
 KNOWN_ROOTS = {"var", "local", "module", "data", "each", "count", "path", "terraform", "self"}
+# Functions whose result Terraform only knows when it applies: recorded as a pseudo-reference ``name()``.
+APPLY_TIME_FUNCTIONS = frozenset({"timestamp", "uuid", "bcrypt"})
 _TEMPLATE_PART = re.compile(r"(?<![$])\$\{~?(?P<interp>[^}]*)\}|(?<![%])%\{~?(?P<directive>[^}]*)\}")
 _RESOURCE_TYPE = re.compile(r"^[a-z][a-z0-9]*_[a-z0-9_]+$")
 
@@ -130,6 +132,10 @@ class _Collector:
             return
         if not isinstance(node, Tree):
             return
+        if node.data == "function_call":
+            names = [c for c in node.children if isinstance(c, Tree) and c.data == "identifier"]
+            if len(names) == 1 and _text(names[0].children[0]) in APPLY_TIME_FUNCTIONS:
+                self.found.append(Reference((f"{_text(names[0].children[0])}()",)))
         if node.data in ("for_tuple_expr", "for_object_expr"):
             for intro in node.find_data("for_intro"):
                 for child in intro.children:
@@ -162,6 +168,9 @@ class _Collector:
             except Exception:  # an expression python-hcl2 cannot read: its names still count
                 for name in re.findall(r"\b(?:var|local)\.[A-Za-z_][\w-]*", inner):
                     self.record(name.split("."))
+                for name in re.findall(r"\b(\w+)\s*\(", inner):
+                    if name in APPLY_TIME_FUNCTIONS:
+                        self.found.append(Reference((f"{name}()",)))
                 continue
             for attribute in tree.find_data("attribute"):
                 self.visit(attribute.children[-1])

@@ -128,6 +128,8 @@ class _Loader:
         self.modules: dict[Path, Module] = {}
         self.errors: list[InputError] = []
         self.syntax_errors: list[SourceError] = []
+        self.provided: set[str] = set()
+        self.tf_syntax_failed = False
 
     # -- syntax index -------------------------------------------------------
     def module(self, directory: Path) -> Module:
@@ -167,63 +169,98 @@ class _Loader:
                     stack.append(Scope(child, scope.calls + ((scope, call),), f"{scope.prefix}module.{call.labels[0]}."))
 
     # -- variables ----------------------------------------------------------
-    def var_files(self, workdir: Path) -> tuple[list[str], set[str]]:
-        """tfvars in Terraform's precedence order (relative to the root, as tfparse wants) and the names they set."""
-        paths: list[Path] = []
-        for name in ("terraform.tfvars", "terraform.tfvars.json"):
-            if (self.root / name).is_file():
-                paths.append(self.root / name)
-        paths += sorted(p for p in self.root.glob("*.auto.tfvars")) + sorted(self.root.glob("*.auto.tfvars.json"))
-        paths += list(self.options.var_files)
-        env_vars = {k[7:]: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
-        generated = self._generated_vars(workdir, env_vars, "env") if env_vars else None
-        provided: set[str] = set(env_vars)
-        ordered = ([generated] if generated else []) + paths
-        for path in paths:
-            try:
-                provided |= load_tfvars_keys(path)
-            except (OSError, ValueError) as exc:
-                self.errors.append(InputError(Location(str(path)), f"cannot read variable file: {exc}"))
-            except Exception as exc:  # python-hcl2 syntax errors in a .tfvars file
-                line = getattr(exc, "line", None)
-                self.errors.append(InputError(Location(str(path), line if isinstance(line, int) else None), f"variable file syntax error: {str(exc).splitlines()[0]}"))
-        if self.options.variables:
-            cli = dict(self.options.variables)
-            ordered.append(self._generated_vars(workdir, cli, "cli"))
-            provided |= set(cli)
-        return [os.path.relpath(p, self.root) for p in ordered], provided
+    def var_files(self, workdir: Path) -> tuple[list["_VarFile"], set[str]]:
+        """Variable files in Terraform's precedence order, and the variable names they set.
 
-    def _generated_vars(self, workdir: Path, values: Mapping[str, str], tag: str) -> Path:
-        """Write NAME=VALUE pairs as a .tfvars file: strings for string-typed variables, HCL otherwise."""
+        Lowest first: TF_VAR_ environment variables, terraform.tfvars(.json), *.auto.tfvars(.json) in
+        name order, then --var-file and --var in command-line order (each --var is its own generated
+        file, so a bad value is reported against that variable). A file that cannot be read is reported
+        here and left out, so the rest of the configuration is still evaluated.
+        """
+        found: list[_VarFile] = []
+        env_vars = {k[7:]: v for k, v in os.environ.items() if k.startswith("TF_VAR_") and len(k) > 7}
         root_module = self.module(self.root)
-        lines = []
-        for name, raw in values.items():
-            variable = root_module.variable(name)
-            var_type = variable.attributes["type"].text.strip() if variable and "type" in variable.attributes else "string"
-            if var_type in ("string", "any") or var_type.startswith("string"):
-                lines.append(f"{name} = {_hcl_string(raw)}")
-            else:
-                lines.append(f"{name} = {raw}")
-        path = workdir / f"driftcheck-{tag}.tfvars"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return path
+        for name, raw in env_vars.items():
+            if root_module.variable(name) is not None:  # Terraform ignores TF_VAR_ for undeclared variables
+                found.append(self._generated_var(workdir, name, raw, f"TF_VAR_{name}", len(found)))
+        auto: list[Path] = [self.root / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (self.root / n).is_file()]
+        auto += sorted(self.root.glob("*.auto.tfvars")) + sorted(self.root.glob("*.auto.tfvars.json"))
+        candidates = [(path, _display(path, self.root, self.shown_root)) for path in auto]
+        candidates += [(Path(path), str(path)) for path in self.options.var_files]
+        for path, shown in candidates:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                self.errors.append(InputError(Location(shown), f"cannot read variable file: {reason}"))
+                continue
+            try:
+                keys = load_tfvars_keys(path)
+            except Exception:  # python-hcl2 is stricter than Terraform in places; tfparse has the last word
+                keys = set(re.findall(r'^"?([A-Za-z_][\w-]*)"?\s*[=:]', text, re.MULTILINE))
+            found.append(_VarFile(Path(os.path.abspath(path)), shown, frozenset(keys)))
+        for name, raw in self.options.variables:
+            found.append(self._generated_var(workdir, name, raw, f"--var {name}", len(found)))
+        provided = {key for var_file in found for key in var_file.keys}
+        return found, provided
+
+    def _generated_var(self, workdir: Path, name: str, raw: str, shown: str, index: int) -> "_VarFile":
+        """Write one NAME=VALUE as a .tfvars file: a string for string-typed (or untyped) variables, HCL otherwise."""
+        variable = self.module(self.root).variable(name)
+        var_type = variable.attributes["type"].text.strip() if variable and "type" in variable.attributes else "string"
+        if var_type in ("string", "any") or var_type.startswith("string"):
+            line = f"{name} = {_hcl_string(raw)}"
+        else:
+            line = f"{name} = {raw}"
+        path = workdir / f"driftcheck-var-{index}.tfvars"
+        path.write_text(line + "\n", encoding="utf-8")
+        return _VarFile(path, shown, frozenset({name}), generated=True)
 
     # -- evaluation ---------------------------------------------------------
     def evaluate(self) -> dict[str, Any]:
+        self.tf_syntax_failed = False
         with tempfile.TemporaryDirectory(prefix="driftcheck-") as workdir:
             tf_root = self._work_around_dynamic_order(Path(workdir)) or self.root
-            vars_paths, self.provided = self.var_files(Path(workdir))
-            vars_paths = [os.path.relpath(self.root / p, tf_root) for p in vars_paths]
-            kwargs = dict(allow_downloads=False, workspace_name=self.options.workspace, vars_paths=vars_paths)
-            try:
-                return tfparse.load_from_path(str(tf_root), stop_on_hcl_error=True, **kwargs)
-            except tfparse.ParseError as exc:
-                self.errors.extend(self._diagnostics(str(exc)))
+            var_files, self.provided = self.var_files(Path(workdir))
+            while True:
+                kwargs = dict(
+                    allow_downloads=False,
+                    workspace_name=self.options.workspace,
+                    vars_paths=[os.path.relpath(v.path, tf_root) for v in var_files],
+                )
+                try:
+                    return tfparse.load_from_path(str(tf_root), stop_on_hcl_error=True, **kwargs)
+                except tfparse.ParseError as exc:
+                    bad = self._bad_var_file(str(exc), tf_root, var_files)
+                    if bad is None:
+                        self.tf_syntax_failed = True
+                        self.errors.extend(self._diagnostics(str(exc)))
+                        break
+                    # report it, leave it out and evaluate the rest: its variables become unknown
+                    var_file, error = bad
+                    self.errors.append(error)
+                    var_files = [v for v in var_files if v is not var_file]
+                    self.provided = {key for v in var_files for key in v.keys}
             try:
                 return tfparse.load_from_path(str(tf_root), stop_on_hcl_error=False, **kwargs)
             except tfparse.ParseError as exc:
                 self.errors.append(InputError(Location(self.shown_root), f"cannot evaluate Terraform: {exc}"))
                 return {}
+
+    def _bad_var_file(self, message: str, tf_root: Path, var_files: list["_VarFile"]) -> tuple["_VarFile", InputError] | None:
+        """The variable file tfparse refused, with an error at its file and line; None for any other error."""
+        match = re.search(r"failed to load tfvars from (?P<file>.+?): (?:(?P=file):(?P<line>\d+)[,\d-]*: )?(?P<message>.*)", message)
+        if not match:
+            return None
+        refused = os.path.normpath(os.path.join(str(tf_root), match["file"]))
+        var_file = next((v for v in var_files if os.path.normpath(str(v.path)) == refused), None)
+        if var_file is None:
+            return None
+        detail = match["message"].strip()
+        if var_file.generated:
+            return var_file, InputError(Location(var_file.shown), f"invalid value: {detail}")
+        line = int(match["line"]) if match["line"] else None
+        return var_file, InputError(Location(var_file.shown, line), f"variable file error: {detail}")
 
     def _work_around_dynamic_order(self, workdir: Path) -> Path | None:
         """Evaluate a reordered copy when a pipeline has a dynamic block before a static one.
@@ -273,6 +310,16 @@ class _Loader:
         return [InputError(Location(self.shown_root), text)]
 
 
+@dataclass(frozen=True)
+class _VarFile:
+    """One variable file handed to tfparse: its path, how to show it, and the names it sets."""
+
+    path: Path
+    shown: str
+    keys: frozenset[str]
+    generated: bool = False
+
+
 def _hcl_string(raw: str) -> str:
     escaped = raw.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("${", "$${").replace("%{", "%%{")
     return f'"{escaped}"'
@@ -288,6 +335,9 @@ class _Knowledge:
         self.loader = loader
         self.state = state
         self.block_ids = block_ids
+        # the module path of the instance being converted, with instance keys (module.a["k"].), so that
+        # resource references inside a module with count/for_each find the right instance in state
+        self.instance_prefix = ""
 
     def unknown(self, refs: Iterable[Reference], scope: Scope, depth: int = 0) -> list[str]:
         """Reasons why any of the references is unknown; empty when all are known."""
@@ -302,6 +352,8 @@ class _Knowledge:
         if depth > 50:
             return f"{ref} is defined in terms of itself"
         root = ref.root
+        if root.endswith("()"):
+            return f"{root} is only known when Terraform applies"
         if root in ("each", "count", "path", "terraform", "self"):
             return None
         if root == "var" and len(ref.steps) > 1:
@@ -345,7 +397,83 @@ class _Knowledge:
             rest = steps[2:]
         if rest and rest[0].startswith("["):
             base += rest[0]
-        return scope.prefix + base
+        return _keyed_prefix(scope.prefix, self.instance_prefix) + base
+
+    # -- nulls and dependencies --------------------------------------------
+    def _var_expr(self, name: str, scope: Scope) -> tuple[Expr, Scope] | None | bool:
+        """Where a variable's value comes from: (expression, its scope); False when set by a variable file."""
+        variable = scope.module.variable(name)
+        if scope.calls:
+            parent, call = scope.calls[-1]
+            if name in call.attributes:
+                return call.attributes[name], parent
+        elif name in self.loader.provided:
+            return False
+        if variable is not None and "default" in variable.attributes:
+            return variable.attributes["default"], scope
+        return None
+
+    def definitely_null(self, expr: Expr, scope: Scope, depth: int = 0) -> bool:
+        """True when the expression is ``null`` or a plain var/local chain that ends in ``null``."""
+        text = expr.text.strip()
+        if text == "null":
+            return True
+        if depth > 50 or len(expr.references) != 1 or text != str(expr.references[0]):
+            return False
+        ref = expr.references[0]
+        if ref.root == "var" and len(ref.steps) == 2:
+            source = self._var_expr(ref.steps[1], scope)
+            return bool(source) and self.definitely_null(source[0], source[1], depth + 1)
+        if ref.root == "local" and len(ref.steps) == 2:
+            local = scope.module.local(ref.steps[1])
+            return local is not None and self.definitely_null(local, scope, depth + 1)
+        return False
+
+    def may_be_null(self, expr: Expr, scope: Scope, depth: int = 0) -> bool:
+        """False when nothing the expression is built from can be null, so a null from tfparse is its failure.
+
+        Null comes from the ``null`` keyword (in the expression, or in a local or variable default it uses)
+        or from an ``optional()`` object attribute; a value set in a variable file is trusted not to be null.
+        """
+        if depth > 50:
+            return True
+        if re.search(r"\bnull\b", _without_string_literals(expr.text)):
+            return True
+        for ref in expr.references:
+            if ref.root == "var" and len(ref.steps) > 1:
+                variable = scope.module.variable(ref.steps[1])
+                if variable is not None and "optional(" in (variable.attributes.get("type").text if "type" in variable.attributes else ""):
+                    return True
+                source = self._var_expr(ref.steps[1], scope)
+                if source and self.may_be_null(source[0], source[1], depth + 1):
+                    return True
+            elif ref.root == "local" and len(ref.steps) > 1:
+                local = scope.module.local(ref.steps[1])
+                if local is not None and self.may_be_null(local, scope, depth + 1):
+                    return True
+            elif ref.root not in ("each", "count", "path", "terraform", "self") and not ref.root.endswith("()"):
+                return True  # another resource's attribute (from state) may well be null
+        return False
+
+    def dependencies(self, refs: Iterable[Reference], scope: Scope, depth: int = 0) -> list[str]:
+        """Resources, data sources and module outputs that the references lead to, through locals and variables."""
+        found: list[str] = []
+        for ref in refs:
+            inner: list[str] = []
+            if ref.root in ("each", "count", "path", "terraform", "self") or ref.root.endswith("()") or depth > 50:
+                continue
+            if ref.root == "var" and len(ref.steps) > 1:
+                source = self._var_expr(ref.steps[1], scope)
+                if source:
+                    inner = self.dependencies(source[0].references, source[1], depth + 1)
+            elif ref.root == "local" and len(ref.steps) > 1:
+                local = scope.module.local(ref.steps[1])
+                if local is not None:
+                    inner = self.dependencies(local.references, scope, depth + 1)
+            else:
+                inner = [str(ref)]
+            found.extend(i for i in inner if i not in found)
+        return found
 
     def state_value(self, ref: Reference, scope: Scope) -> Any:
         """The referenced value from state, or _NOT_FOUND."""
@@ -370,6 +498,22 @@ class _Knowledge:
 
 
 _NOT_FOUND = object()
+_STRING_LITERAL = re.compile(r'"(?:[^"\\$]|\\.|\$(?!\{))*"')
+
+
+def _without_string_literals(text: str) -> str:
+    """The expression text with plain string literals (no interpolation) blanked."""
+    return _STRING_LITERAL.sub('""', text)
+
+
+def _keyed_prefix(scope_prefix: str, instance_prefix: str) -> str:
+    """``module.a.module.b.`` with the instance keys of ``module.a["k"].module.b[0].x`` put back."""
+    if not scope_prefix or not instance_prefix:
+        return scope_prefix
+    wanted = scope_prefix.count("module.")
+    keyed = re.findall(r'module\.[\w-]+(?:\[[^\]]*\])?\.', instance_prefix)
+    plain = [_INSTANCE_KEY.sub("", part) for part in keyed[:wanted]]
+    return "".join(keyed[:wanted]) if "".join(plain) == scope_prefix else scope_prefix
 
 
 # --------------------------------------------------------------------------- conversion to API shape
@@ -523,8 +667,9 @@ def _collect_ids(document: Any, found: set[str]) -> set[str]:
         block_id = document.get("id")
         if isinstance(block_id, str) and _UUID.fullmatch(block_id) and "__tfmeta" in document:
             found.add(block_id)
-        for value in document.values():
-            _collect_ids(value, found)
+        for key, value in document.items():
+            if key not in ("for_each", "__tfmeta"):  # tfparse repeats the whole for_each value per instance
+                _collect_ids(value, found)
     elif isinstance(document, list):
         for value in document:
             _collect_ids(value, found)
@@ -583,12 +728,17 @@ class TerraformSource:
         reported = {e.location.file for e in errors}
         for syntax_error in loader.syntax_errors:
             # python-hcl2's grammar is not Terraform's: trust its complaint only when tfparse failed too
-            if loader.errors and syntax_error.location and syntax_error.location.file not in reported:
+            if loader.tf_syntax_failed and syntax_error.location and syntax_error.location.file not in reported:
                 errors.append(InputError(syntax_error.location, syntax_error.message))
             else:
                 log.debug("syntax index unavailable: %s", syntax_error)
         knowledge = _Knowledge(loader, self.options.state, _collect_ids(document, set()))
-        instances = [i for i in document.get(RESOURCE_TYPE, []) if isinstance(i, Mapping)]
+        instances = [
+            i
+            for i in document.get(RESOURCE_TYPE, [])
+            # tfparse lists `data "aws_imagebuilder_image_pipeline"` blocks under the same key
+            if isinstance(i, Mapping) and i.get("__tfmeta", {}).get("type", "resource") == "resource"
+        ]
         providers = [p for p in document.get("provider", []) if isinstance(p, Mapping)]
 
         by_block: dict[tuple[str, str, int], list[Mapping[str, Any]]] = {}
