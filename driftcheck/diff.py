@@ -19,10 +19,18 @@ from driftcheck.frozen import freeze
 from driftcheck.model import Difference, Location
 
 
+def _unset(value: Any) -> bool:
+    """None, or a structure in which nothing is set (at any depth)."""
+    return value is None or (isinstance(value, dict) and all(_unset(item) for item in value.values()))
+
+
 def project(declared: Any, live: Any, spec: FieldSpec | None) -> Any:
     """The part of ``live`` that ``declared`` manages, shaped like ``declared``."""
     if spec is None:
         return live
+    if spec.type == "structure" and _unset(declared) and _unset(live):
+        # an absent block and a block whose members are all unset say the same thing
+        return declared
     if spec.type == "list" and spec.overlay.set_key and spec.item is not None and spec.item.children:
         # a keyed set (normalized to {key: item}): every live member counts, each projected on its twin
         if not isinstance(declared, dict) or not isinstance(live, dict):
@@ -85,8 +93,7 @@ def locate(path: str, field_locations: Mapping[str, Location], default: Location
     while candidate:
         if candidate in field_locations:
             return field_locations[candidate]
-        # a trailing [..] (index or set key, which may itself hold a ".") is cut whole
-        cut = candidate.rfind("[") if candidate.endswith("]") else max(candidate.rfind("."), candidate.rfind("["))
+        cut = max(candidate.rfind("."), candidate.rfind("["))
         candidate = candidate[:cut] if cut > 0 else ""
     return default
 

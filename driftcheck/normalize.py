@@ -88,15 +88,12 @@ def drop_aws_managed_tags(pipeline: dict[str, Any], ctx: Context) -> dict[str, A
 def empty_means_unset(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Turn "", {} and [] into None at every depth: the API omits empty values, and tools send "" for unset."""
 
-    def walk(value: Any, list_item: bool = False) -> Any:
+    def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            members = {key: walk(item) for key, item in value.items()}
-            # a block (not a list item: those keep their position) with nothing set is itself unset
-            if not list_item and all(member is None for member in members.values()):
-                return None
-            return members
+            items = {key: walk(item) for key, item in value.items()}
+            return items or None
         if isinstance(value, list):
-            items = [walk(item, list_item=True) for item in value]
+            items = [walk(item) for item in value]
             return None if not items else items
         return None if _is_empty(value) else value
 
@@ -286,7 +283,7 @@ def terraform_first_parameter_value(declared: dict, live: dict, raw_live: Mappin
 
 
 def default_log_groups(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
-    """Treat live log groups that equal the service's default names as unset (guess: Get may echo them)."""
+    """Treat log groups named like the service's defaults as unset on both sides (guess: Get may echo them)."""
     defaults = {"pipelineLogGroupName": f"/aws/imagebuilder/pipeline/{raw_live.get('name', '')}"}
     recipe = raw_live.get("imageRecipeArn") or raw_live.get("containerRecipeArn")
     if isinstance(recipe, str) and "/" in recipe:

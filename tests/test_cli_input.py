@@ -106,3 +106,18 @@ def test_text_report_has_no_colour_when_not_a_tty(cli):
     run = cli("check", str(DEMO_TF), "--live", str(DEMO_LIVE))
     assert "\x1b[" not in run.stdout
     assert "2 drifted" in run.stdout and "DRIFTED" in run.stdout
+
+
+class _Tty:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):
+    from driftcheck.cli import _use_color
+
+    assert _use_color(_Tty()) is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _use_color(_Tty()) is False
+    monkeypatch.delenv("NO_COLOR")
+    assert _use_color(object()) is False

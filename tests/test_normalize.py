@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from types import MappingProxyType
 
 import botocore.session
 import pytest
@@ -128,6 +127,9 @@ def test_rule_drop_aws_managed_tags(declared, live, expected):
          {"workflows": [{"workflowArn": OWN_WORKFLOW + "/1.0.0/1"}]}, set()),
         ({"imageScanningConfiguration": {"ecrConfiguration": {"containerTags": []}}},
          {"imageScanningConfiguration": {"ecrConfiguration": {}}}, set()),
+        ({"imageScanningConfiguration": {"ecrConfiguration": {"containerTags": [], "repositoryName": ""}}}, {}, set()),
+        ({"loggingConfiguration": {"imageLogGroupName": "", "pipelineLogGroupName": None}}, {}, set()),
+        ({"imageTags": {}}, {"imageTags": {"aws:x": "y"}}, set()),
         # real differences survive
         ({"description": ""}, {"description": "hotfix"}, {"description"}),
         ({"tags": {}}, {"tags": {"Team": "a"}}, {"tags"}),
@@ -369,6 +371,14 @@ def _scan_repo(name=...):
 def test_rule_default_scan_repository(declared, live, drifted):
     expected = {"imageScanningConfiguration.ecrConfiguration.repositoryName"} if drifted else set()
     assert paths(_scan_repo(declared), _scan_repo(live)) == expected
+
+
+def test_rule_default_scan_repository_against_an_unset_block():
+    live = {"imageScanningConfiguration": {"ecrConfiguration": {"repositoryName": DEFAULT_SCAN_REPOSITORY}}}
+    assert paths({"imageScanningConfiguration": {"ecrConfiguration": None}}, live) == set()
+    assert paths({"imageScanningConfiguration": {"ecrConfiguration": {"repositoryName": "mine"}}}, live) == {
+        "imageScanningConfiguration.ecrConfiguration.repositoryName"
+    }
 
 
 # --------------------------------------------------------------------------- pair rules

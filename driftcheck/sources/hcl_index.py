@@ -271,34 +271,88 @@ def dynamic_blocks_last(block: Block, source: str) -> str:
     """The block's text with every ``dynamic`` child moved after the static ones, at every depth.
 
     tfparse 0.6.22 drops a dynamic block's expansion when a static block follows it; the reordered
-    text means the same to Terraform (nested blocks of different types do not depend on their order)
-    and has the same number of lines, so every line outside the block is unchanged. When the line
-    count cannot be kept, the original text is returned.
+    text has the same number of lines, so every line outside the block is unchanged. Blocks of one
+    type may change order; :func:`dynamic_blocks_last_lines` says where each line came from, so the
+    caller can put the evaluated blocks back in source order. When the line count cannot be kept,
+    the original text is returned.
+    """
+    return dynamic_blocks_last_lines(block, source)[0]
+
+
+_Segment = tuple[int, int] | str  # a span of the original source, or inserted text
+
+
+def dynamic_blocks_last_lines(block: Block, source: str) -> tuple[str, dict[int, int]]:
+    """:func:`dynamic_blocks_last`, with a map from each line of the new text to its original line.
+
+    Lines are the file's 1-based line numbers: the block starts at the same offset in both texts.
     """
     start, end = block.span
     original = source[start:end]
+    first_line = source.count("\n", 0, start) + 1
+    segments = _reordered(block, source)
+    text = "".join(source[seg[0]:seg[1]] if isinstance(seg, tuple) else seg for seg in segments)
+    if text.count("\n") != original.count("\n"):
+        return original, {first_line + n: first_line + n for n in range(original.count("\n") + 1)}
+    lines: dict[int, int] = {}
+    out_line = first_line
+    for seg in segments:
+        if isinstance(seg, tuple):
+            orig_line = source.count("\n", 0, seg[0]) + 1
+            first = source[seg[0]:seg[1]].split("\n", 1)[0]
+            for n in range(source.count("\n", seg[0], seg[1]) + 1):
+                if n or first.strip() or out_line not in lines:  # a line is where its first text came from
+                    lines[out_line + n] = orig_line + n
+            out_line += source.count("\n", seg[0], seg[1])
+        else:
+            out_line += seg.count("\n")
+    return text, lines
+
+
+def _reordered(block: Block, source: str) -> list[_Segment]:
+    start, end = block.span
     if not block.blocks:
-        return original
-    pieces: list[str] = []
-    moved: list[str] = []
+        return [(start, end)]
+    pieces: list[_Segment] = []
+    moved: list[list[_Segment]] = []
     cursor = start
     for child in sorted(block.blocks, key=lambda b: b.span[0]):
-        pieces.append(source[cursor:child.span[0]])
-        text = dynamic_blocks_last(child, source)
+        pieces.append((cursor, child.span[0]))
+        segments = _reordered(child, source)
         cursor = child.span[1]
         if child.type == "dynamic":
-            moved.append(text)
+            moved.append(segments)
             newline = source.find("\n", cursor, end)
             if newline != -1 and not source[cursor:newline].strip():
                 cursor = newline + 1  # take the line break with the block, so the line count stays
         else:
-            pieces.append(text)
-    tail = source[cursor:end]
-    closing = tail.rfind("}")
-    body = "".join(pieces) + tail[:closing]
-    trimmed = body.rstrip()
-    result = trimmed + "".join("\n" + text for text in moved) + body[len(trimmed):] + tail[closing:]
-    return result if result.count("\n") == original.count("\n") else original
+            pieces.extend(segments)
+    closing = source.rfind("}", cursor, end)
+    pieces.append((cursor, closing))
+    trailing: list[_Segment] = []
+    while pieces:  # the body without its trailing whitespace, which goes after the moved blocks
+        seg = pieces.pop()
+        text = source[seg[0]:seg[1]] if isinstance(seg, tuple) else seg
+        if not text:
+            continue
+        kept = len(text.rstrip())
+        if kept == len(text):
+            pieces.append(seg)
+            break
+        if isinstance(seg, tuple):
+            trailing.insert(0, (seg[0] + kept, seg[1]))
+            if kept:
+                pieces.append((seg[0], seg[0] + kept))
+        else:
+            trailing.insert(0, seg[kept:])
+            if kept:
+                pieces.append(seg[:kept])
+        if kept:
+            break
+    result = list(pieces)
+    for segments in moved:
+        result += ["\n", *segments]
+    return result + trailing + [(closing, end)]
 
 
 def load_tfvars_keys(path: Path) -> set[str]:

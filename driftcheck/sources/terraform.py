@@ -110,11 +110,9 @@ class Scope:
 
 
 def _display(path: Path, root: Path, shown_root: str) -> str:
-    try:
-        relative = path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return os.path.normpath(str(path))
-    return os.path.normpath(os.path.join(shown_root, str(relative)))
+    """A file as the user would name it: relative to the root as given (``../shared/mod`` included)."""
+    relative = os.path.relpath(path.resolve(), root.resolve())
+    return os.path.normpath(os.path.join(shown_root, relative))
 
 
 class _Loader:
@@ -366,6 +364,9 @@ class _Knowledge:
             return f"local.{ref.steps[1]} depends on {inner[0]}" if inner else None
         if root == "module":
             return f"{'.'.join(ref.steps[:3])} is a module output, which driftcheck does not evaluate"
+        rest = ref.steps[3:] if root == "data" else ref.steps[2:]
+        if not [step for step in rest if not step.startswith("[")]:
+            return f"{ref} is a whole resource object, which driftcheck does not evaluate"
         if self.state_value(ref, scope) is not _NOT_FOUND:
             return None
         address = self._address(ref, scope)
@@ -490,8 +491,16 @@ class _Knowledge:
             return _NOT_FOUND
         value: Any = attributes
         for step in rest:
-            if isinstance(value, Mapping) and step in value:
-                value = value[step]
+            key: Any = step
+            if step.startswith("["):
+                try:
+                    key = json.loads(step[1:-1])
+                except ValueError:
+                    return _NOT_FOUND
+            if isinstance(value, Mapping) and isinstance(key, str) and key in value:
+                value = value[key]
+            elif isinstance(value, (list, tuple)) and isinstance(key, int) and not isinstance(key, bool) and -1 < key < len(value):
+                value = value[key]
             else:
                 return _NOT_FOUND
         return value
@@ -501,9 +510,12 @@ _NOT_FOUND = object()
 _STRING_LITERAL = re.compile(r'"(?:[^"\\$]|\\.|\$(?!\{))*"')
 
 
+_NULL_TEST = re.compile(r"[!=]=\s*null\b|\bnull\s*[!=]=")
+
+
 def _without_string_literals(text: str) -> str:
-    """The expression text with plain string literals (no interpolation) blanked."""
-    return _STRING_LITERAL.sub('""', text)
+    """The expression text with plain string literals (no interpolation) and ``== null`` tests blanked."""
+    return _NULL_TEST.sub("", _STRING_LITERAL.sub('""', text))
 
 
 def _keyed_prefix(scope_prefix: str, instance_prefix: str) -> str:
@@ -542,20 +554,25 @@ class _Converter:
             ref for ref in expr.references if ref.root not in ("var", "local", "each", "count", "path", "terraform", "self")
         ]
         if not resource_refs:
+            if isinstance(raw, Mapping) and "__attribute__" in raw:  # tfparse's stand-in for a null var or local
+                if self.knowledge.definitely_null(expr, self.scope):
+                    return None
+                return Unresolved(f"{tf_path} could not be evaluated")
             if _looks_unknown(raw, self.knowledge.block_ids):
                 return Unresolved(f"{tf_path} could not be evaluated")
+            if _template_leftover(raw, expr.text):
+                return Unresolved(f"{tf_path}: part of the template could not be evaluated")
+            if _contains_null(raw) and not self.knowledge.may_be_null(expr, self.scope):
+                # nothing here can be null: tfparse failed (e.g. templatefile(), which it does not support)
+                return Unresolved(f"{tf_path} could not be evaluated (a function driftcheck's evaluator does not support?)")
             return raw
-        values = [self.knowledge.state_value(ref, self.scope) for ref in resource_refs]
+        values = {str(ref): self.knowledge.state_value(ref, self.scope) for ref in resource_refs}
         text = expr.text.strip()
         if len(resource_refs) == 1 and text in (str(resource_refs[0]), "${" + str(resource_refs[0]) + "}", '"${' + str(resource_refs[0]) + '}"'):
-            return values[0]
-        if isinstance(raw, str):
-            ids = _UUID.findall(raw)
-            if len(ids) == len(values) and all(i in self.knowledge.block_ids for i in ids):
-                result = raw
-                for value in values:
-                    result = _UUID.sub(str(value), result, count=1)
-                return result
+            return values[str(resource_refs[0])]
+        rendered = _render_state_values(raw, expr.text, values, self.knowledge.block_ids)
+        if rendered is not None:
+            return rendered
         return Unresolved(f"{tf_path}: cannot evaluate an expression over {', '.join(map(str, resource_refs))}")
 
     def structure(self, spec: FieldSpec, tf_obj: Mapping[str, Any], hcl: Block | None, api_prefix: str, tf_prefix: str) -> dict[str, Any]:
@@ -579,8 +596,12 @@ class _Converter:
             if expr is not None:
                 self.locations[api_path] = Location(expr_file(hcl), expr.line)
             if tf_name in tf_obj or expr is not None:
-                result[name] = self.value(tf_obj.get(tf_name), expr, tf_path)
-            elif overlay.tf_default is not NO_DEFAULT:
+                value = self.value(tf_obj.get(tf_name), expr, tf_path)
+                if value is not None:
+                    result[name] = _coerce(value, child, tf_path)
+                    continue
+                # a null value is an omitted one, to Terraform: defaults apply
+            if overlay.tf_default is not NO_DEFAULT:
                 result[name] = overlay.tf_default
             elif overlay.tf_mode is TfMode.OPTIONAL_COMPUTED:
                 continue
@@ -639,6 +660,103 @@ def _pick(hcl_items: list[Block | None], index: int, has_dynamic: bool) -> Block
 def expr_file(block: Block) -> str:
     """The file a block was read from."""
     return block.location.file
+
+
+_RENDERED_PART = re.compile(r"\$\{(?P<text>[^}]*)\}|" + _UUID.pattern)
+
+
+def _render_state_values(raw: Any, expr_text: str, values: Mapping[str, Any], block_ids: set[str]) -> str | None:
+    """Put state values into a string template that tfparse rendered around other resources' attributes.
+
+    tfparse renders such an interpolation either as the referenced block's UUID or as its own text
+    (``${aws_x.y.name}``). Only templates whose every resource reference is a bare ``${ref}`` are
+    rendered, by matching those interpolations, in order, with what tfparse left in their place;
+    anything else (a function over a reference, a count mismatch) returns None.
+    """
+    if not isinstance(raw, str) or any(v is _NOT_FOUND or not isinstance(v, (str, int, float, bool)) for v in values.values()):
+        return None
+    wanted: list[tuple[int, str]] = []
+    for name in values:
+        bare = [m.start() for m in re.finditer(r"\$\{~?\s*" + re.escape(name) + r"\s*~?\}", expr_text)]
+        anywhere = re.findall(re.escape(name) + r"(?![\w.\[])", expr_text)
+        if not bare or len(bare) != len(anywhere):
+            return None
+        wanted += [(start, name) for start in bare]
+    wanted.sort()
+    found = [m for m in _RENDERED_PART.finditer(raw) if m["text"] is not None or m.group(0) in block_ids]
+    if len(found) != len(wanted):
+        return None
+    result, cursor = "", 0
+    for match, (_, name) in zip(found, wanted):
+        if match["text"] is not None and match["text"].strip().strip("~").strip() != name:
+            return None
+        result += raw[cursor:match.start()] + str(_tf_string(values[name]))
+        cursor = match.end()
+    return result + raw[cursor:]
+
+
+def _contains_null(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, Mapping):
+        return any(_contains_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_null(v) for v in value)
+    return False
+
+
+def _template_leftover(value: Any, expr_text: str) -> bool:
+    """tfparse renders a template part it could not evaluate as ``${...}``, or leaves the part's own text."""
+    if isinstance(value, Mapping):
+        return any(_template_leftover(v, expr_text) for v in value.values())
+    if isinstance(value, list):
+        return any(_template_leftover(v, expr_text) for v in value)
+    if isinstance(value, str) and "{" in value:
+        parts = re.findall(r"[$%]\{[^}]*\}", value)
+        return "${...}" in value or any(re.search(r"(?<![$%])" + re.escape(part), expr_text) for part in parts)
+    return False
+
+
+_TRUE = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _coerce(value: Any, spec: FieldSpec, tf_path: str) -> Any:
+    """Convert a value to the attribute's type as Terraform does (``"60"`` -> 60, ``0`` -> ``"0"``, ``"true"`` -> True)."""
+    if value is None or isinstance(value, Unresolved):
+        return value
+    kind = "string" if spec.overlay.tf_scalar_list else spec.type
+    try:
+        if kind == "list" and spec.item is not None:
+            return [_coerce(item, spec.item, tf_path) for item in value] if isinstance(value, list) else value
+        if kind == "map":
+            return {k: _tf_string(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+        if kind == "string":
+            return _tf_string(value)
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value in _TRUE:
+                return _TRUE[value]
+            raise ValueError
+        if kind in ("integer", "long"):
+            number = float(value) if isinstance(value, str) else value
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or number != int(number):
+                raise ValueError
+            return int(number)
+    except (ValueError, TypeError, OverflowError):
+        return Unresolved(f"{tf_path}: {value!r} is not a valid {kind}; Terraform would reject it")
+    return value
+
+
+def _tf_string(value: Any) -> Any:
+    """Terraform's conversion of a primitive to string; anything else is left for the diff to show."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return value
 
 
 def _looks_unknown(value: Any, block_ids: set[str]) -> bool:
@@ -703,6 +821,9 @@ class TerraformSource:
         for shown in paths:
             path = Path(shown)
             if path.is_dir():
+                if not any(path.glob("*.tf")) and not any(path.glob("*.tf.json")):
+                    errors.append(InputError(Location(shown), "no Terraform files (*.tf) in this directory"))
+                    continue
                 roots[path.resolve()] = (shown, None)
             elif path.is_file() and path.suffix == ".tf":
                 parent = path.resolve().parent
@@ -776,19 +897,49 @@ class TerraformSource:
         address = f"{scope.prefix}{RESOURCE_TYPE}.{block.labels[1]}" if block else ""
         location = block.location if block else Location(self._shown(str(instances[0]["__tfmeta"].get("filename"))), instances[0]["__tfmeta"].get("line_start"))
         if block is not None:
-            for meta_arg in ("count", "for_each"):
-                expr = block.attributes.get(meta_arg)
-                if expr is None:
-                    continue
-                reasons = knowledge.unknown(expr.references, scope)
-                if reasons:
-                    return [_error(address, location, f"{meta_arg} cannot be evaluated: {'; '.join(reasons)}")]
-                if meta_arg == "for_each" and any(r.root not in ("var", "local") for r in expr.references if r.root not in ("each", "count", "path", "terraform")):
-                    return [_error(address, location, f"for_each over {', '.join(map(str, expr.references))} cannot be expanded without evaluating other resources")]
+            problem = self._expansion_problem(block, scope, instances, knowledge, address)
+            if problem:
+                return [_error(address, location, problem)]
         if not instances:
             log.info("%s: count/for_each evaluates to no instances", address)
             return []
         return [self._pipeline(block, scope, instance, knowledge, providers) for instance in instances]
+
+    def _expansion_problem(
+        self, block: Block, scope: Scope, instances: list[Mapping[str, Any]], knowledge: _Knowledge, address: str
+    ) -> str | None:
+        """Why tfparse's instances of this block cannot be trusted, or None.
+
+        tfparse expands an unknown count to one bogus instance and a for_each over another resource to
+        that block's attribute names, so the resource's own count/for_each, and those of every module
+        call on the way to it, must be known, and must not depend on other resources (tfparse reads
+        their configuration, not their real values) unless the state lists exactly these instances.
+        """
+        checks: list[tuple[str, Expr | None, Scope]] = [(meta, block.attributes.get(meta), scope) for meta in ("count", "for_each")]
+        for parent, call in scope.calls:
+            checks += [(f"module.{call.labels[0]} {meta}", call.attributes.get(meta), parent) for meta in ("count", "for_each")]
+        for what, expr, where in checks:
+            if expr is None:
+                continue
+            reasons = knowledge.unknown(expr.references, where)
+            if reasons:
+                return f"{what} cannot be evaluated: {'; '.join(reasons)}"
+            dependencies = knowledge.dependencies(expr.references, where)
+            if dependencies and not self._state_lists(address, instances):
+                return (
+                    f"{what} depends on {', '.join(dependencies)}: its instances cannot be expanded without "
+                    "evaluating other resources, and the state file does not list them"
+                )
+        return None
+
+    def _state_lists(self, address: str, instances: list[Mapping[str, Any]]) -> bool:
+        """True when the state holds exactly the instances tfparse produced for this resource."""
+        state = self.options.state
+        if state is None:
+            return False
+        expected = {a for a in state.instances if _INSTANCE_KEY.sub("", a) == address}
+        produced = {str(i.get("__tfmeta", {}).get("path")) for i in instances}
+        return bool(expected) and expected == produced
 
     def _pipeline(
         self,
@@ -801,20 +952,17 @@ class TerraformSource:
         meta = instance.get("__tfmeta", {})
         pipeline_id = meta.get("path") or "aws_imagebuilder_image_pipeline"
         location = block.location if block else Location(self._shown(str(meta.get("filename"))), meta.get("line_start"))
+        knowledge.instance_prefix = str(pipeline_id).split(f"{RESOURCE_TYPE}.")[0]
         converter = _Converter(knowledge, scope, block, [])
         fields = converter.structure(pipeline_model(), instance, block, "", "")
         notes: list[str] = []
 
-        provider = _provider_for(block, providers)
-        tags, tag_locations = self._tags(block, instance, provider, converter)
+        provider = _provider_for(block, scope, providers)
+        provider_block, provider_converter = self._provider_syntax(provider, scope, knowledge)
+        tags, tag_locations = self._tags(block, instance, provider, converter, provider_block, provider_converter)
         fields["tags"] = tags
         converter.locations.update(tag_locations)
-
-        region_expr = block.attributes.get("region") if block else None
-        region: Any = converter.value(instance.get("region"), region_expr, "region") if "region" in instance or region_expr else None
-        if region is None or isinstance(region, Unresolved):
-            provider_region = provider.get("region") if provider else None
-            region = provider_region if isinstance(provider_region, str) and not _looks_unknown(provider_region, knowledge.block_ids) else None
+        region, region_problem = self._region(block, instance, provider, converter, provider_block, provider_converter)
 
         arn = None
         state = self.options.state
@@ -828,6 +976,10 @@ class TerraformSource:
         error = None
         if isinstance(name, Unresolved) and arn is None:
             error = f"pipeline name is unresolved, so it cannot be matched: {name.reason}"
+        if region_problem is not None:
+            region = _arn_region(arn)  # the state's ARN names the region; otherwise never guess one
+            if region is None and error is None:
+                error = f"pipeline region is unresolved, so it cannot be fetched: {region_problem}"
         return DeclaredPipeline(
             id=pipeline_id,
             source_kind=self.kind,
@@ -845,22 +997,79 @@ class TerraformSource:
         root, shown_root = self._root
         return _display(root / tfparse_filename, root, shown_root)
 
-    def _tags(self, block: Block | None, instance: Mapping[str, Any], provider: Mapping[str, Any] | None, converter: _Converter):
-        """tags_all: the provider's default_tags overlaid by the resource's tags."""
+    def _provider_syntax(
+        self, provider: Mapping[str, Any] | None, scope: Scope, knowledge: _Knowledge
+    ) -> tuple[Block | None, _Converter]:
+        """The provider block's syntax (found by file and line) and a converter for its module's scope."""
+        ancestors = [scope] + [parent for parent, _ in reversed(scope.calls)]
+        if provider is not None:
+            meta = provider.get("__tfmeta", {})
+            file, line = self._shown(str(meta.get("filename", ""))), meta.get("line_start")
+            for candidate in ancestors:
+                for block in candidate.module.blocks("provider"):
+                    if block.location.file == file and block.location.line == line:
+                        return block, _Converter(knowledge, candidate, block, [])
+        return None, _Converter(knowledge, ancestors[-1], None, [])
+
+    def _region(
+        self,
+        block: Block | None,
+        instance: Mapping[str, Any],
+        provider: Mapping[str, Any] | None,
+        converter: _Converter,
+        provider_block: Block | None,
+        provider_converter: _Converter,
+    ) -> tuple[str | None, str | None]:
+        """(region, why it is unknown): the resource's v6 ``region`` argument wins over the provider's."""
+        expr = block.attributes.get("region") if block else None
+        if "region" in instance or expr is not None:
+            value = converter.value(instance.get("region"), expr, "region")
+            if isinstance(value, Unresolved):
+                return None, value.reason
+            if isinstance(value, str):
+                return value, None
+        if provider is None:
+            return None, None
+        expr = provider_block.attributes.get("region") if provider_block else None
+        if "region" not in provider and expr is None:
+            return None, None  # the provider takes it from the environment, as the AWS session does
+        value = provider_converter.value(provider.get("region"), expr, "provider region")
+        if isinstance(value, Unresolved):
+            return None, f"provider region: {value.reason}"
+        return (value if isinstance(value, str) else None), None
+
+    def _tags(
+        self,
+        block: Block | None,
+        instance: Mapping[str, Any],
+        provider: Mapping[str, Any] | None,
+        converter: _Converter,
+        provider_block: Block | None = None,
+        provider_converter: _Converter | None = None,
+    ):
+        """tags_all: the provider's default_tags overlaid by the resource's tags (values as strings)."""
         locations: dict[str, Location] = {}
         merged: dict[str, Any] = {}
         default_tags = provider.get("default_tags") if provider else None
         if isinstance(default_tags, list):
             default_tags = default_tags[0] if default_tags else None
-        if isinstance(default_tags, Mapping):
+        default_block = next(iter(provider_block.nested("default_tags")), None) if provider_block else None
+        if isinstance(default_tags, Mapping) or default_block is not None:
+            default_tags = default_tags if isinstance(default_tags, Mapping) else {}
             values = default_tags.get("tags")
             meta = default_tags.get("__tfmeta", {})
             where = Location(self._shown(str(meta.get("filename", ""))), meta.get("line_start"))
-            if _looks_unknown(values, converter.knowledge.block_ids):
-                return Unresolved("provider default_tags could not be evaluated"), {"tags": where}
+            expr = default_block.attributes.get("tags") if default_block is not None else None
+            if default_block is not None:
+                where = Location(default_block.location.file, expr.line if expr else default_block.location.line)
+            if "tags" in default_tags or expr is not None:
+                values = (provider_converter or converter).value(values, expr, "provider default_tags")
+            if isinstance(values, Unresolved) or _looks_unknown(values, converter.knowledge.block_ids):
+                reason = values.reason if isinstance(values, Unresolved) else "could not be evaluated"
+                return Unresolved(f"provider default_tags: {reason}"), {"tags": where}
             if isinstance(values, Mapping):
                 for key, value in values.items():
-                    merged[key] = value
+                    merged[key] = _tf_string(value)
                     locations[f"tags.{key}"] = where
         expr = block.attributes.get("tags") if block else None
         if "tags" in instance or expr is not None:
@@ -868,7 +1077,7 @@ class TerraformSource:
             if isinstance(own, Unresolved):
                 return own, ({"tags": Location(block.location.file, expr.line)} if block and expr else {})
             if isinstance(own, Mapping):
-                merged.update(own)
+                merged.update({key: _tf_string(value) for key, value in own.items()})
             if block and expr:
                 locations["tags"] = Location(block.location.file, expr.line)
                 for key in own or {}:
@@ -876,19 +1085,40 @@ class TerraformSource:
         return merged, locations
 
 
-def _provider_for(block: Block | None, providers: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    alias = None
-    if block is not None and "provider" in block.attributes:
-        text = block.attributes["provider"].text.strip()
-        if text.startswith("aws."):
-            alias = text.split(".", 1)[1]
-    for provider in providers:
-        meta = provider.get("__tfmeta", {})
-        if meta.get("label") != "aws" or not str(meta.get("path", "")).startswith("provider."):
-            continue
-        if provider.get("alias") == alias:
-            return provider
-    return None
+_PROVIDER_PAIR = re.compile(r'"?(?P<key>[A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)?)"?\s*[=:]\s*(?P<value>[A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)?)')
+
+
+def _arn_region(arn: str | None) -> str | None:
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[3] if len(parts) > 5 and parts[3] else None
+
+
+def _provider_for(block: Block | None, scope: Scope, providers: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The aws provider configuration a resource uses: its ``provider`` argument, followed up through the
+    ``providers`` maps of the module calls above it; a provider block inside a module serves that module."""
+    ref = block.attributes["provider"].text.strip() if block is not None and "provider" in block.attributes else "aws"
+    current = scope
+    while True:
+        name, _, alias = ref.partition(".")
+        if name != "aws":
+            return None
+        for provider in providers:
+            meta = provider.get("__tfmeta", {})
+            path = _INSTANCE_KEY.sub("", str(meta.get("path", "")))
+            if meta.get("label") == "aws" and path == f"{current.prefix}provider.aws" and (provider.get("alias") or "") == alias:
+                return provider
+        if not current.calls:
+            return None
+        parent, call = current.calls[-1]
+        mapping_expr = call.attributes.get("providers")
+        if mapping_expr is not None:
+            mapping = {m["key"]: m["value"] for m in _PROVIDER_PAIR.finditer(mapping_expr.text)}
+            if ref not in mapping:
+                return None  # a providers map replaces inheritance: Terraform uses an empty configuration
+            ref = mapping[ref]
+        elif alias:
+            return None  # aliased configurations are never inherited
+        current = parent
 
 
 def _error(address: str, location: Location, message: str) -> DeclaredPipeline:

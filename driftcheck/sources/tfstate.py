@@ -51,11 +51,15 @@ def _v4(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
         data = "data." if resource.get("mode") == "data" else ""
         base = f"{prefix}{data}{resource['type']}.{resource['name']}"
         for instance in resource.get("instances") or []:
+            if instance.get("deposed"):
+                continue  # an object create_before_destroy is about to delete, not the current one
             yield base + _index_suffix(instance.get("index_key")), instance.get("attributes") or {}
 
 
 def _show_json(module: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for resource in module.get("resources") or []:
+        if resource.get("deposed_key"):
+            continue
         yield resource["address"], resource.get("values") or {}
     for child in module.get("child_modules") or []:
         yield from _show_json(child)
@@ -68,14 +72,17 @@ def load_state(path: Path) -> TerraformState:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SourceError(f"cannot read state file: {exc.strerror or exc}", location) from exc
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"state file is not UTF-8 text: {exc.reason} at byte {exc.start}", location) from exc
     except json.JSONDecodeError as exc:
         raise SourceError(f"state file is not valid JSON: {exc.msg}", Location(str(path), exc.lineno)) from exc
     if not isinstance(document, dict):
         raise SourceError("state file must hold a JSON object", location)
     try:
         if "values" in document or "format_version" in document:
-            root = (document.get("values") or {}).get("root_module") or {}
-            pairs = list(_show_json(root))
+            # `terraform show -json` of a state, or of a saved plan (whose prior_state is the state)
+            values = document.get("values") or (document.get("prior_state") or {}).get("values") or {}
+            pairs = list(_show_json(values.get("root_module") or {}))
         elif document.get("version") == 4:
             pairs = list(_v4(document))
         else:
