@@ -681,7 +681,7 @@ def test_look_alike_resources_and_data_sources_are_not_declared(tmp_path):
             "mod/main.tf": 'data "aws_imagebuilder_image_pipeline" "in_module" {\n  arn = "arn:x"\n}\n',
         },
     )
-    assert collect(tmp_path) == type(collect(tmp_path))((), ())
+    assert collect(tmp_path) == SourceResult((), ())
 
 
 # --------------------------------------------------------------------------- unresolved values
@@ -1182,3 +1182,90 @@ def test_a_single_tf_file_declares_only_its_own_pipelines(tmp_path):
     write(tmp_path, {"a.tf": 'variable "env" {\n  default = "x"\n}\n' + pipeline("a", '"a-${var.env}"'), "b.tf": pipeline("b", '"b"')})
     p = only(collect(tmp_path / "a.tf"))
     assert (p.id, p.name, p.location) == ("aws_imagebuilder_image_pipeline.a", "a-x", Location(str(tmp_path / "a.tf"), 4))
+
+
+def test_dynamic_blocks_keep_their_place_among_static_blocks_of_the_same_type(tmp_path):
+    """workflow is an ordered list: Terraform expands a dynamic block where it is written."""
+    write(
+        tmp_path,
+        {
+            "main.tf": 'variable "unknown" {}\n'
+            + pipeline(
+                "p",
+                body="""
+                workflow {
+                  workflow_arn = "static-1"
+                }
+                dynamic "workflow" {
+                  for_each = ["dyn-a1", "dyn-a2"]
+                  content {
+                    workflow_arn = workflow.value
+                    on_failure   = "CONTINUE"
+                  }
+                }
+                workflow {
+                  workflow_arn = "static-2"
+                }
+                dynamic "workflow" {
+                  for_each = ["dyn-b1"]
+                  content {
+                    workflow_arn   = workflow.value
+                    parallel_group = var.unknown
+                  }
+                }
+                """,
+            ),
+        },
+    )
+    p = only(collect(tmp_path))
+    main = tmp_path / "main.tf"
+    unknown = Unresolved("var.unknown has no value (pass --var unknown=... or a --var-file)")
+    assert fields(p)["workflows"] == [
+        {"workflowArn": "static-1", "parameters": None, "parallelGroup": None, "onFailure": None},
+        {"workflowArn": "dyn-a1", "parameters": None, "parallelGroup": None, "onFailure": "CONTINUE"},
+        {"workflowArn": "dyn-a2", "parameters": None, "parallelGroup": None, "onFailure": "CONTINUE"},
+        {"workflowArn": "static-2", "parameters": None, "parallelGroup": None, "onFailure": None},
+        {"workflowArn": "dyn-b1", "parameters": None, "parallelGroup": unknown, "onFailure": None},
+    ]
+    contents = [n for n, text in enumerate(main.read_text().splitlines(), 1) if "content {" in text]
+    assert [p.field_locations[f"workflows[{i}]"].line for i in range(5)] == [
+        line_of(main, '"static-1"') - 1,
+        contents[0],
+        contents[0],
+        line_of(main, '"static-2"') - 1,
+        contents[1],
+    ]
+    assert p.field_locations["workflows"] == Location(str(main), line_of(main, '"static-1"') - 1)
+    assert p.field_locations["workflows[4].parallelGroup"] == Location(str(main), line_of(main, "parallel_group"))
+
+
+def test_state_values_pass_through_locals_and_module_variables(tmp_path):
+    write(
+        tmp_path / "tf",
+        {
+            "main.tf": 'resource "aws_imagebuilder_image_recipe" "r" {\n  name = "r"\n}\n'
+            'variable "status" {\n  default = null\n}\n'
+            'locals {\n  recipe = aws_imagebuilder_image_recipe.r.arn\n  label = "built-${aws_imagebuilder_image_recipe.r.name}"\n}\n'
+            'module "m" {\n  source = "./mod"\n  recipe = local.recipe\n  name   = aws_imagebuilder_image_recipe.r.name\n'
+            '  label  = local.label\n  status = var.status\n}\n',
+            "mod/main.tf": 'variable "recipe" {}\nvariable "name" {}\nvariable "label" {}\nvariable "status" {}\n'
+            + pipeline(
+                "p",
+                body="image_recipe_arn = var.recipe\ndescription = var.name\nexecution_role = var.label\nstatus = var.status",
+            ),
+        },
+    )
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(v4_state(STATE_RESOURCES_V4[:1])))
+    p = only(collect(tmp_path / "tf", state=load_state(state)))
+    assert fields(p) == expected(
+        imageRecipeArn=RECIPE_STATE_ARN,
+        description="from-state",
+        # tfparse rendered this template with the recipe's *configured* name ("built-r"): not trusted
+        executionRole=Unresolved("execution_role: cannot evaluate an expression over aws_imagebuilder_image_recipe.r.name"),
+    )
+    p = only(collect(tmp_path / "tf"))
+    assert fields(p)["imageRecipeArn"] == Unresolved(
+        "var.recipe of module.m depends on local.recipe depends on aws_imagebuilder_image_recipe.r.arn is another "
+        "resource's attribute (pass --state to resolve it)"
+    )

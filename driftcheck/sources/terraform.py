@@ -43,7 +43,7 @@ from driftcheck.sources.hcl_index import (
     Expr,
     FileIndex,
     Reference,
-    dynamic_blocks_last,
+    dynamic_blocks_last_lines,
     has_dynamic_before_static,
     index_file,
     load_tfvars_keys,
@@ -128,6 +128,7 @@ class _Loader:
         self.syntax_errors: list[SourceError] = []
         self.provided: set[str] = set()
         self.tf_syntax_failed = False
+        self.line_maps: dict[str, dict[int, int]] = {}  # reordered copy's line -> user's line, by shown file
 
     # -- syntax index -------------------------------------------------------
     def module(self, directory: Path) -> Module:
@@ -288,10 +289,13 @@ class _Loader:
             )
         for file_index in affected.values():
             source = file_index.source
+            line_map = self.line_maps.setdefault(str(file_index.path), {})
             for block in sorted(file_index.blocks, key=lambda b: b.span[0], reverse=True):
                 if block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block):
                     start, end = block.span
-                    source = source[:start] + dynamic_blocks_last(block, source) + source[end:]
+                    text, lines = dynamic_blocks_last_lines(block, file_index.source)
+                    line_map.update(lines)
+                    source = source[:start] + text + source[end:]
             original = (self.root / os.path.relpath(file_index.path, self.shown_root)).resolve()
             (mirror / original.relative_to(ancestor)).write_text(source, encoding="utf-8")
         return mirror / self.root.resolve().relative_to(ancestor)
@@ -508,8 +512,6 @@ class _Knowledge:
 
 _NOT_FOUND = object()
 _STRING_LITERAL = re.compile(r'"(?:[^"\\$]|\\.|\$(?!\{))*"')
-
-
 _NULL_TEST = re.compile(r"[!=]=\s*null\b|\bnull\s*[!=]=")
 
 
@@ -540,6 +542,7 @@ class _Converter:
         self.block = block
         self.instance_unknown = instance_unknown
         self.locations: dict[str, Location] = {}
+        self.depth = 0
 
     def value(self, raw: Any, expr: Expr | None, tf_path: str) -> Any:
         """The resolved value of one attribute, or Unresolved."""
@@ -550,6 +553,9 @@ class _Converter:
         reasons = self.knowledge.unknown(expr.references, self.scope)
         if reasons:
             return Unresolved("; ".join(reasons))
+        passed = self._passed_through(expr)
+        if passed is not None:  # a bare local or module variable: tfparse's value is its source's value
+            return passed[0].value(raw, passed[1], tf_path)
         resource_refs = [
             ref for ref in expr.references if ref.root not in ("var", "local", "each", "count", "path", "terraform", "self")
         ]
@@ -574,6 +580,26 @@ class _Converter:
         if rendered is not None:
             return rendered
         return Unresolved(f"{tf_path}: cannot evaluate an expression over {', '.join(map(str, resource_refs))}")
+
+    def _passed_through(self, expr: Expr) -> tuple["_Converter", Expr] | None:
+        """For ``local.x`` or a module's ``var.x``, the expression that gives it its value, and its scope."""
+        text = expr.text.strip()
+        if len(expr.references) != 1 or text not in (str(expr.references[0]), f'"${{{expr.references[0]}}}"') or self.depth > 50:
+            return None
+        ref = expr.references[0]
+        if len(ref.steps) != 2:
+            return None
+        scope, source = self.scope, None
+        if ref.root == "local":
+            source = self.scope.module.local(ref.steps[1])
+        elif ref.root == "var" and self.scope.calls:
+            scope, call = self.scope.calls[-1]
+            source = call.attributes.get(ref.steps[1])
+        if source is None:
+            return None
+        inner = _Converter(self.knowledge, scope, None, [])
+        inner.depth = self.depth + 1
+        return inner, source
 
     def structure(self, spec: FieldSpec, tf_obj: Mapping[str, Any], hcl: Block | None, api_prefix: str, tf_prefix: str) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -615,28 +641,26 @@ class _Converter:
         items = [raw] if isinstance(raw, Mapping) else [i for i in (raw or []) if isinstance(i, Mapping)]
         static = hcl.nested(tf_name) if hcl is not None else []
         dynamic = [b for b in (hcl.nested("dynamic") if hcl is not None else []) if b.labels[:1] == (tf_name,)]
+        if static or dynamic:  # the first block that declares it
+            self.locations.setdefault(api_path, Location(expr_file(hcl), min(b.location.line for b in static + dynamic)))
         for dyn in dynamic:
-            self.locations.setdefault(api_path, Location(expr_file(hcl), dyn.location.line))
             for_each = dyn.attributes.get("for_each")
             reasons = self.knowledge.unknown(for_each.references, self.scope) if for_each else []
             if reasons:
                 return Unresolved(f"dynamic \"{tf_name}\" for_each: {'; '.join(reasons)}")
-        if static:
-            self.locations.setdefault(api_path, Location(expr_file(hcl), static[0].location.line))
-        hcl_items: list[Block | None] = list(static)
-        for dyn in dynamic:
-            content = dyn.nested("content")
-            hcl_items.append(content[0] if content else None)
+            dependencies = self.knowledge.dependencies(for_each.references, self.scope) if for_each else []
+            if dependencies:  # tfparse iterates over the other resource's configuration, not its real value
+                return Unresolved(f"dynamic \"{tf_name}\" for_each depends on {', '.join(dependencies)}, which driftcheck does not evaluate")
         if not items:
             if spec.overlay.tf_mode is TfMode.OPTIONAL_COMPUTED:
                 return _OMIT
             return None
+        matched = self._match_blocks(items, static, dynamic, hcl)
         if spec.type == "structure":
-            return self.structure(spec, items[0], _pick(hcl_items, 0, bool(dynamic)), api_path, f"{tf_path}[0]")
+            return self.structure(spec, matched[0][0], matched[0][1], api_path, f"{tf_path}[0]")
         out = []
-        for index, item in enumerate(items):
+        for index, (item, item_hcl) in enumerate(matched):
             item_api = f"{api_path}[{index}]"
-            item_hcl = _pick(hcl_items, index, bool(dynamic))
             if item_hcl is not None:
                 self.locations[item_api] = Location(expr_file(item_hcl), item_hcl.location.line)
             converted = self.structure(spec.item, item, item_hcl, item_api, f"{tf_path}[{index}]")
@@ -646,6 +670,35 @@ class _Converter:
                 )
             out.append(converted)
         return out
+
+    def _match_blocks(
+        self, items: list[Mapping[str, Any]], static: list[Block], dynamic: list[Block], hcl: Block | None
+    ) -> list[tuple[Mapping[str, Any], Block | None]]:
+        """Each evaluated nested block with the block (or dynamic ``content``) that declares it, in source order.
+
+        tfparse expands dynamic blocks after the static ones (and the dynamic-order workaround moves
+        them there), while Terraform keeps the order in which they are written, which matters for an
+        ordered list such as ``workflow``. Each item's line (mapped back from the reordered copy)
+        names its block; if any item cannot be placed, tfparse's order is kept and items are paired
+        with blocks by position.
+        """
+        line_map = self.knowledge.loader.line_maps.get(hcl.location.file, {}) if hcl is not None else {}
+        candidates: dict[int, tuple[Block, int]] = {b.location.line: (b, b.location.line) for b in static}
+        for dyn in dynamic:
+            content = dyn.nested("content")
+            if content:
+                candidates[content[0].location.line] = (content[0], dyn.location.line)
+        placed: list[tuple[int, int, Mapping[str, Any], Block]] = []
+        for index, item in enumerate(items):
+            line = item.get("__tfmeta", {}).get("line_start")
+            found = candidates.get(line_map.get(line, line)) if isinstance(line, int) else None
+            if found is None:
+                break
+            placed.append((found[1], index, item, found[0]))
+        else:
+            return [(item, block) for _, _, item, block in sorted(placed, key=lambda p: (p[0], p[1]))]
+        by_position: list[Block | None] = list(static) + [(d.nested("content") or [None])[0] for d in dynamic]
+        return [(item, _pick(by_position, index, bool(dynamic))) for index, item in enumerate(items)]
 
 
 _OMIT = object()
