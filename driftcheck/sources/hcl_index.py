@@ -10,6 +10,7 @@ The Terraform source then decides knownness from references, never from evaluate
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,8 +151,6 @@ class _Collector:
         ) else None
         if steps:
             self.record(steps)
-            if node.data != "expr_term" or not (len(node.children) == 1 and isinstance(node.children[0], Tree) and node.children[0].data == "identifier"):
-                return
             return
         for child in node.children:
             self.visit(child)
@@ -267,25 +266,19 @@ def has_dynamic_before_static(block: Block) -> bool:
     return False
 
 
-def dynamic_blocks_last(block: Block, source: str) -> str:
-    """The block's text with every ``dynamic`` child moved after the static ones, at every depth.
-
-    tfparse 0.6.22 drops a dynamic block's expansion when a static block follows it; the reordered
-    text has the same number of lines, so every line outside the block is unchanged. Blocks of one
-    type may change order; :func:`dynamic_blocks_last_lines` says where each line came from, so the
-    caller can put the evaluated blocks back in source order. When the line count cannot be kept,
-    the original text is returned.
-    """
-    return dynamic_blocks_last_lines(block, source)[0]
-
-
 _Segment = tuple[int, int] | str  # a span of the original source, or inserted text
 
 
 def dynamic_blocks_last_lines(block: Block, source: str) -> tuple[str, dict[int, int]]:
-    """:func:`dynamic_blocks_last`, with a map from each line of the new text to its original line.
+    """The block's text with every ``dynamic`` child moved after the static ones, at every depth,
+    and a map from each line of the new text to its original line.
 
-    Lines are the file's 1-based line numbers: the block starts at the same offset in both texts.
+    tfparse 0.6.22 drops a dynamic block's expansion when a static block follows it; the reordered
+    text has the same number of lines, so every line outside the block is unchanged. Blocks of one
+    type may change order; the line map says where each line came from, so the caller can put the
+    evaluated blocks back in source order. Lines are the file's 1-based line numbers (the block
+    starts at the same offset in both texts). When the line count cannot be kept, the original text
+    is returned.
     """
     start, end = block.span
     original = source[start:end]
@@ -357,8 +350,6 @@ def _reordered(block: Block, source: str) -> list[_Segment]:
 
 def load_tfvars_keys(path: Path) -> set[str]:
     """The variable names a .tfvars or .tfvars.json file sets."""
-    import json
-
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
     return set(data) if isinstance(data, dict) else set()

@@ -264,7 +264,7 @@ class _Loader:
     def _work_around_dynamic_order(self, workdir: Path) -> Path | None:
         """Evaluate a reordered copy when a pipeline has a dynamic block before a static one.
 
-        tfparse 0.6.22 silently drops such a dynamic block's expansion (see hcl_index.dynamic_blocks_last).
+        tfparse 0.6.22 silently drops such a dynamic block's expansion (see hcl_index.dynamic_blocks_last_lines).
         The copy holds the module directories only, with the same relative layout, so relative module
         sources, path.module and tfvars resolve as they do in the original. User files are never changed.
         """
@@ -536,11 +536,10 @@ def _keyed_prefix(scope_prefix: str, instance_prefix: str) -> str:
 class _Converter:
     """Turns one tfparse resource instance into API-shaped fields, with Terraform's absent-field semantics."""
 
-    def __init__(self, knowledge: _Knowledge, scope: Scope, block: Block | None, instance_unknown: list[str]) -> None:
+    def __init__(self, knowledge: _Knowledge, scope: Scope, block: Block | None) -> None:
         self.knowledge = knowledge
         self.scope = scope
         self.block = block
-        self.instance_unknown = instance_unknown
         self.locations: dict[str, Location] = {}
         self.depth = 0
 
@@ -597,7 +596,7 @@ class _Converter:
             source = call.attributes.get(ref.steps[1])
         if source is None:
             return None
-        inner = _Converter(self.knowledge, scope, None, [])
+        inner = _Converter(self.knowledge, scope, None)
         inner.depth = self.depth + 1
         return inner, source
 
@@ -1006,7 +1005,7 @@ class TerraformSource:
         pipeline_id = meta.get("path") or "aws_imagebuilder_image_pipeline"
         location = block.location if block else Location(self._shown(str(meta.get("filename"))), meta.get("line_start"))
         knowledge.instance_prefix = str(pipeline_id).split(f"{RESOURCE_TYPE}.")[0]
-        converter = _Converter(knowledge, scope, block, [])
+        converter = _Converter(knowledge, scope, block)
         fields = converter.structure(pipeline_model(), instance, block, "", "")
         notes: list[str] = []
 
@@ -1061,8 +1060,8 @@ class TerraformSource:
             for candidate in ancestors:
                 for block in candidate.module.blocks("provider"):
                     if block.location.file == file and block.location.line == line:
-                        return block, _Converter(knowledge, candidate, block, [])
-        return None, _Converter(knowledge, ancestors[-1], None, [])
+                        return block, _Converter(knowledge, candidate, block)
+        return None, _Converter(knowledge, ancestors[-1], None)
 
     def _region(
         self,
