@@ -41,7 +41,7 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
     if outcome.status is LiveStatus.ERROR or outcome.pipeline is None:
         return PipelineResult(status=Status.ERROR, error=outcome.error or "live state could not be read", **base)
     live = outcome.pipeline
-    normalized = normalize(fields, live, declared.source_kind)
+    normalized = normalize(fields, live, declared.source_kind, declared.partial_maps)
     differences = compare(normalized.declared, normalized.live, declared.field_locations, declared.location)
     arn = str(live.get("arn")) if live.get("arn") else declared.arn
     return PipelineResult(

@@ -57,6 +57,7 @@ class Overlay:
     cfn_supported: bool = True
     service_default: Any = NO_DEFAULT
     set_key: str | None = None  # list compared as a set; "" = set of scalars, "name" = keyed by that member
+    service_fills: bool = False  # omitted -> the service stores a value of its own choosing: not compared
 
 
 # Everything in this table is sourced in ../shared/reference/schema-mapping.md (§1, §2.1, §6).
@@ -112,7 +113,7 @@ OVERLAY: Mapping[str, Overlay] = {
         tf_name="ecr_configuration", tf_mode=TfMode.OPTIONAL_COMPUTED
     ),
     "imageScanningConfiguration.ecrConfiguration.repositoryName": Overlay(
-        tf_name="repository_name", tf_mode=TfMode.OPTIONAL_COMPUTED
+        tf_name="repository_name", tf_mode=TfMode.OPTIONAL_COMPUTED, service_fills=True
     ),
     "imageScanningConfiguration.ecrConfiguration.containerTags": Overlay(
         tf_name="container_tags", tf_mode=TfMode.OPTIONAL, set_key=""
@@ -124,7 +125,7 @@ OVERLAY: Mapping[str, Overlay] = {
     "imageScanningConfiguration.scanResultCondition.fixAvailable": Overlay(service_default=True),
     "imageTags": Overlay(),
     "executionRole": Overlay(tf_name="execution_role", tf_mode=TfMode.OPTIONAL),
-    "workflows": Overlay(tf_name="workflow", tf_mode=TfMode.OPTIONAL_COMPUTED),
+    "workflows": Overlay(tf_name="workflow", tf_mode=TfMode.OPTIONAL_COMPUTED, service_fills=True),
     "workflows[].workflowArn": Overlay(tf_name="workflow_arn", tf_mode=TfMode.REQUIRED),
     "workflows[].parameters": Overlay(tf_name="parameter", tf_mode=TfMode.OPTIONAL, set_key="name"),
     "workflows[].parameters[].name": Overlay(tf_name="name", tf_mode=TfMode.REQUIRED),

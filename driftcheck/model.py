@@ -61,6 +61,8 @@ class DeclaredPipeline:
     region: str | None = None
     error: str | None = None
     notes: tuple[str, ...] = ()
+    # map fields of which the declaration knows only some keys, with why (e.g. tags without the stack's tags)
+    partial_maps: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -44,12 +44,25 @@ class SideRule:
 
 
 @dataclass(frozen=True)
+class PairContext:
+    """What a pair rule may need besides both values.
+
+    ``raw_live`` is the live pipeline before any rule; ``partial_maps`` names map fields (``tags``) of
+    which the declaration knows only some keys, each with the reason (see undeclared_keys_of_partial_maps).
+    """
+
+    raw_live: Mapping[str, Any]
+    source_kind: str
+    partial_maps: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class PairRule:
     """A rule that looks at both sides; it returns (declared, live, notes)."""
 
     name: str
     reason: str
-    apply: Callable[[dict[str, Any], dict[str, Any], Mapping[str, Any], str], tuple[dict, dict, list[str]]]
+    apply: Callable[[dict[str, Any], dict[str, Any], PairContext], tuple[dict, dict, list[str]]]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -251,7 +264,7 @@ def version_matches(declared: str, live: str) -> bool:
     return all(w == "x" or w == g for w, g in zip(wanted, got))
 
 
-def version_wildcards(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
+def version_wildcards(declared: dict, live: dict, ctx: PairContext):
     """Accept a live recipe/workflow version inside a declared 1.x.x wildcard: the service may resolve it."""
     live = copy.deepcopy(live)
     for key in ("imageRecipeArn", "containerRecipeArn"):
@@ -268,9 +281,9 @@ def version_wildcards(declared: dict, live: dict, raw_live: Mapping[str, Any], s
     return declared, live, []
 
 
-def terraform_first_parameter_value(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
+def terraform_first_parameter_value(declared: dict, live: dict, ctx: PairContext):
     """For Terraform, compare only a parameter's first value: the provider reads back value[0] alone."""
-    if source_kind != "terraform" or not isinstance(live.get("workflows"), list):
+    if ctx.source_kind != "terraform" or not isinstance(live.get("workflows"), list):
         return declared, live, []
     live = copy.deepcopy(live)
     for workflow in live["workflows"]:
@@ -282,8 +295,9 @@ def terraform_first_parameter_value(declared: dict, live: dict, raw_live: Mappin
     return declared, live, []
 
 
-def default_log_groups(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
+def default_log_groups(declared: dict, live: dict, ctx: PairContext):
     """Treat log groups named like the service's defaults as unset on both sides (guess: Get may echo them)."""
+    raw_live = ctx.raw_live
     defaults = {"pipelineLogGroupName": f"/aws/imagebuilder/pipeline/{raw_live.get('name', '')}"}
     recipe = raw_live.get("imageRecipeArn") or raw_live.get("containerRecipeArn")
     if isinstance(recipe, str) and "/" in recipe:
@@ -300,8 +314,9 @@ def default_log_groups(declared: dict, live: dict, raw_live: Mapping[str, Any], 
     return clean(declared), clean(live), []
 
 
-def service_auto_disabled(declared: dict, live: dict, raw_live: Mapping[str, Any], source_kind: str):
+def service_auto_disabled(declared: dict, live: dict, ctx: PairContext):
     """A pipeline the service disabled after too many failed runs is an operational fact, not config drift."""
+    raw_live = ctx.raw_live
     failures = raw_live.get("consecutiveFailures")
     limit = _get(raw_live, "schedule", "autoDisablePolicy", "failureCount")
     if (
@@ -319,6 +334,22 @@ def service_auto_disabled(declared: dict, live: dict, raw_live: Mapping[str, Any
     return declared, live, []
 
 
+def undeclared_keys_of_partial_maps(declared: dict, live: dict, ctx: PairContext):
+    """Live keys a declaration cannot know (stack tags without --stack) are listed in a note, not drift."""
+    live = dict(live)
+    notes = []
+    for key, why in ctx.partial_maps.items():
+        wanted, got = declared.get(key), live.get(key)
+        if not isinstance(got, dict):
+            continue
+        wanted = wanted if isinstance(wanted, dict) else {}
+        extra = sorted(k for k in got if k not in wanted)
+        if extra:
+            live[key] = {k: v for k, v in got.items() if k in wanted} or None
+            notes.append(f"{key}: live keys not declared here were not compared ({why}): {', '.join(extra)}")
+    return declared, live, notes
+
+
 PAIR_RULES: tuple[PairRule, ...] = (
     PairRule("version_wildcards", version_wildcards.__doc__ or "", version_wildcards),
     PairRule(
@@ -326,6 +357,9 @@ PAIR_RULES: tuple[PairRule, ...] = (
     ),
     PairRule("default_log_groups", default_log_groups.__doc__ or "", default_log_groups),
     PairRule("service_auto_disabled", service_auto_disabled.__doc__ or "", service_auto_disabled),
+    PairRule(
+        "undeclared_keys_of_partial_maps", undeclared_keys_of_partial_maps.__doc__ or "", undeclared_keys_of_partial_maps
+    ),
 )
 
 
@@ -370,9 +404,12 @@ class Normalized:
     notes: tuple[str, ...]
 
 
-def normalize(declared: Mapping[str, Any], live: Mapping[str, Any], source_kind: str) -> Normalized:
+def normalize(
+    declared: Mapping[str, Any], live: Mapping[str, Any], source_kind: str, partial_maps: Mapping[str, str] | None = None
+) -> Normalized:
     """Run every rule; ``declared`` must already be free of Unresolved markers (see split_unresolved)."""
     raw_live = thaw(live)
+    pair_ctx = PairContext(raw_live=raw_live, source_kind=source_kind, partial_maps=dict(partial_maps or {}))
     sides = {DECLARED: thaw(declared), LIVE: thaw(live)}
     for side in (DECLARED, LIVE):
         ctx = Context(side=side, source_kind=source_kind)
@@ -381,6 +418,6 @@ def normalize(declared: Mapping[str, Any], live: Mapping[str, Any], source_kind:
     notes: list[str] = []
     d, l = sides[DECLARED], sides[LIVE]
     for pair_rule in PAIR_RULES:
-        d, l, rule_notes = pair_rule.apply(d, l, raw_live, source_kind)
+        d, l, rule_notes = pair_rule.apply(d, l, pair_ctx)
         notes.extend(rule_notes)
     return Normalized(declared=d, live=l, notes=tuple(notes))

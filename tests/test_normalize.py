@@ -757,3 +757,23 @@ def test_editions_report_json_serialisable_differences():
         found = drift(EDITIONS_DECLARED, changed, "terraform")
         assert set(found) == {"status", "tags.ManagedBy", "tags.Team"}
         json.dumps(found)
+
+
+@pytest.mark.parametrize(
+    "partial, live_tags, drifted, noted",
+    [
+        ({}, {"Team": "a", "Owner": "x"}, {"tags.Owner"}, False),  # a closed map: an extra live key is drift
+        ({"tags": "stack tags unknown"}, {"Team": "a", "Owner": "x"}, set(), True),  # partial: listed, not drift
+        ({"tags": "stack tags unknown"}, {"Team": "b", "Owner": "x"}, {"tags.Team"}, True),  # declared keys still compared
+        ({"tags": "stack tags unknown"}, {"Team": "a"}, set(), False),
+    ],
+)
+def test_rule_undeclared_keys_of_partial_maps(partial, live_tags, drifted, noted):
+    declared = {"tags": {"Team": "a"}}
+    normalized = normalize(declared, {"tags": live_tags}, "cloudformation", partial)
+    found = {d.path for d in compare(normalized.declared, normalized.live, {}, None)}
+    assert found == drifted
+    notes = [n for n in normalized.notes if n.startswith("tags:")]
+    assert bool(notes) == noted
+    if noted:
+        assert "Owner" in notes[0] and "stack tags unknown" in notes[0]
