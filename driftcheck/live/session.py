@@ -35,7 +35,8 @@ RETRYABLE_CODES = frozenset(
     }
 )
 THROTTLING_CODES = frozenset({"CallRateLimitExceededException", "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
-NOT_FOUND_CODES = frozenset({"ResourceNotFoundException"})
+# "StackNotFound" is the code driftcheck.live.stack gives CloudFormation's "Stack with id X does not exist"
+NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "StackNotFound"})
 DENIED_CODES = frozenset({"ForbiddenException", "AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 TRANSIENT_ERRORS = (
     botocore.exceptions.ConnectionError,  # includes EndpointConnectionError and timeouts
@@ -129,15 +130,20 @@ def call(settings: AwsSettings, operation: str, fn: Callable[..., T], **kwargs: 
         raise AwsCallError(f"{operation}: malformed response: {type(exc).__name__}: {exc}", "MalformedResponse") from exc
 
 
-def imagebuilder_client(settings: AwsSettings, region: str | None) -> Any:
-    """A read-only-used imagebuilder client. The endpoint comes from --endpoint-url, else
-    AWS_ENDPOINT_URL_IMAGEBUILDER / AWS_ENDPOINT_URL (boto3 reads those itself), else AWS."""
-    config = botocore.config.Config(
+def client_config(settings: AwsSettings) -> botocore.config.Config:
+    """The botocore Config every driftcheck client uses: botocore's retries off (``call()`` retries), timeouts."""
+    return botocore.config.Config(
         retries={"max_attempts": 1, "mode": "standard"},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         user_agent_extra="driftcheck",
     )
+
+
+def imagebuilder_client(settings: AwsSettings, region: str | None) -> Any:
+    """A read-only-used imagebuilder client. The endpoint comes from --endpoint-url, else
+    AWS_ENDPOINT_URL_IMAGEBUILDER / AWS_ENDPOINT_URL (boto3 reads those itself), else AWS."""
+    config = client_config(settings)
     try:
         session = boto3.session.Session(profile_name=settings.profile)
         return session.client(
@@ -145,3 +151,17 @@ def imagebuilder_client(settings: AwsSettings, region: str | None) -> Any:
         )
     except (botocore.exceptions.BotoCoreError, ValueError) as exc:
         raise AwsCallError(f"cannot create an Image Builder client: {exc}", type(exc).__name__) from exc
+
+
+def cloudformation_client(settings: AwsSettings, region: str | None = None) -> Any:
+    """A read-only-used cloudformation client in ``region`` (else ``settings.region``, else the AWS chain).
+    The endpoint comes from AWS_ENDPOINT_URL_CLOUDFORMATION / AWS_ENDPOINT_URL (boto3 reads those itself),
+    else AWS; ``settings.endpoint_url`` is Image Builder's and is NOT used here."""
+    try:
+        session = boto3.session.Session(profile_name=settings.profile)
+        return session.client("cloudformation", region_name=region or settings.region, config=client_config(settings))
+    except botocore.exceptions.NoRegionError as exc:
+        raise AwsCallError("cannot create a CloudFormation client: no AWS region (pass --region or set AWS_REGION)",
+                           "NoRegion") from exc
+    except (botocore.exceptions.BotoCoreError, ValueError) as exc:
+        raise AwsCallError(f"cannot create a CloudFormation client: {exc}", type(exc).__name__) from exc
