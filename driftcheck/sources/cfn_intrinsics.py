@@ -150,8 +150,10 @@ def _is_intrinsic(node: Node) -> str | None:
 
 
 def _name_of(node: Node) -> str | None:
-    """The string of a scalar string node, else None."""
-    return node.value if node.is_scalar() and isinstance(node.value, str) else None
+    """A name written as a scalar (a plain ``No`` is YAML 1.1's false but the name "No" here), else None."""
+    if not node.is_scalar() or node.value is None:
+        return None
+    return node.value if isinstance(node.value, str) else node.raw
 
 
 def _child_name(node: Node, key: str) -> str | None:
@@ -276,7 +278,7 @@ class Template:
         condition = resource.get("Condition")
         if condition is None:
             return True
-        return self._condition(condition.value, condition, ())
+        return self._condition(_name_of(condition), condition, ())
 
     def resolve(self, node: Node) -> Node | _NoValue:
         """``node`` with every intrinsic function replaced by its result (see the module docstring)."""
@@ -346,8 +348,8 @@ class Template:
     def _check_resource_condition(self, logical_id: str, resource: Node) -> None:
         """A resource's Condition must name a declared condition."""
         condition = resource.get("Condition")
-        if condition is not None and condition.value not in self._condition_defs:
-            raise TemplateError(f"resource {logical_id}: unknown condition {condition.value}", condition.location)
+        if condition is not None and _name_of(condition) not in self._condition_defs:
+            raise TemplateError(f"resource {logical_id}: unknown condition {_name_of(condition)}", condition.location)
 
     def _read_condition_defs(self) -> Mapping[str, Node]:
         """The Conditions section (evaluated later, memoized)."""
@@ -404,7 +406,7 @@ class Template:
         """Raise a TemplateError at the parameter when ``value`` breaks one of its constraints."""
         description = spec.get("ConstraintDescription")
         described = f" ({_clip(description.text())})" if description is not None and description.text() else ""
-        prefix = f"parameter {name}: {source} {_clip(value)!r}"
+        prefix = f"parameter {name}: {source} '{_clip(value)}'"
         if element == "Number" and not _NUMBER.fullmatch(value):
             raise TemplateError(f"{prefix} is not a Number{described}", location)
         allowed = spec.get("AllowedValues")
@@ -483,7 +485,7 @@ class Template:
         if key == "Condition":
             if _name_of(arg) is None:
                 raise TemplateError("Condition expects a condition name", node.location)
-            return self._condition(arg.value, arg, stack)
+            return self._condition(_name_of(arg), arg, stack)
         if key == "Fn::Equals":
             if not arg.is_sequence() or len(arg.value) != 2:
                 raise TemplateError("Fn::Equals expects [value, value]", node.location)
@@ -653,7 +655,7 @@ class Template:
         physical_id = self._inputs.physical_ids.get(name)
         if physical_id is not None:
             return self._string(at, physical_id)
-        return self._unknown(at, f"Ref {name}: resource {resource.get('Type').value}; {_STACK_HINT}")
+        return self._unknown(at, f"Ref {name}: resource {_child_name(resource, 'Type')}; {_STACK_HINT}")
 
     def _check_referenceable(self, logical_id: str, at: Node, function: str) -> None:
         """Resources cannot be referenced from Conditions, nor when their Condition is false."""
@@ -661,7 +663,7 @@ class Template:
             raise TemplateError(f"{function} {logical_id}: conditions cannot refer to resources", at.location)
         created = self.resource_condition(logical_id)
         if created is False:
-            condition = self._resources[logical_id].get("Condition").value
+            condition = _name_of(self._resources[logical_id].get("Condition"))
             raise TemplateError(
                 f"{function} {logical_id}: the resource is not created (its condition {condition} is false)", at.location
             )
@@ -736,7 +738,7 @@ class Template:
         self._check_referenceable(logical_id, at, "Fn::GetAtt")
         if isinstance(attribute, Unresolved):
             return self._unknown(at, f"Fn::GetAtt {logical_id}: attribute name: {attribute.reason}")
-        resource_type = resource.get("Type").value
+        resource_type = _child_name(resource, "Type")
         what = f"Fn::GetAtt {logical_id}.{attribute}"
         physical_id = self._inputs.physical_ids.get(logical_id)
         if physical_id is None:
@@ -760,13 +762,13 @@ class Template:
     def _fn_sub(self, node: Node, arg: Node) -> Node:
         usage = "a string or [string, {name: value}]"
         variables: Mapping[str, Node] = MappingProxyType({})
-        if _name_of(arg) is not None:
-            template = arg.value
-        else:
+        template = _name_of(arg)
+        if template is None:
             text_node, variables_node = self._args(arg, 2, "Fn::Sub", usage, node)
-            if _name_of(text_node) is None or not variables_node.is_mapping():
+            template = _name_of(text_node)
+            if template is None or not variables_node.is_mapping():
                 raise TemplateError(f"Fn::Sub expects {usage}", node.location)
-            template, variables = text_node.value, variables_node.value
+            variables = variables_node.value
         pieces: list[str] = []
         unknown: list[Unresolved] = []
         position = 0
@@ -835,7 +837,7 @@ class Template:
         if unknown:
             return self._unknown(node, _join_reasons(unknown))
         if not _INDEX.fullmatch(index):  # type: ignore[arg-type]
-            raise TemplateError(f"Fn::Select: index {_clip(index)!r} is not a non-negative integer", node.location)
+            raise TemplateError(f"Fn::Select: index '{_clip(index)}' is not a non-negative integer", node.location)
         position = int(index)  # type: ignore[arg-type]
         if position >= len(items):  # type: ignore[arg-type]
             raise TemplateError(
