@@ -39,6 +39,8 @@ __all__ = [
     "MARKER_KEY",
     "REGION_KEY",
     "ENTRY_EXTRA_FIELDS",
+    "entry_schema",
+    "field_schema",
     "pipeline_file_schema",
     "render",
 ]

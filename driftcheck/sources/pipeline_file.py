@@ -75,7 +75,7 @@ def _validator() -> Draft202012Validator:
 # ----------------------------------------------------------------------------------------------- messages
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class _Problem:
     """One problem found in a document: its line, its message, and the value path it is about."""
 
@@ -156,8 +156,9 @@ def _expected(types: Any) -> list[str]:
     return [_TYPE_NAMES.get(t, t) for t in listed if t != "null"]
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _count(count: int, one: str, many: str) -> str:
+    """``1 item``, ``2 items``."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _complaint(keyword: str, limit: Any, value: Any, node: Node | None) -> tuple[str, int]:
@@ -181,11 +182,11 @@ def _complaint(keyword: str, limit: Any, value: Any, node: Node | None) -> tuple
     if keyword == "maxLength":
         return f"{_show(value)} is longer than the maximum length {limit} ({len(value)} characters)", 1
     if keyword == "minItems":
-        return f"expected at least {_plural(limit, 'item')}, got {len(value)}", 1
+        return f"expected at least {_count(limit, 'item', 'items')}, got {len(value)}", 1
     if keyword == "maxItems":
-        return f"expected at most {_plural(limit, 'item')}, got {len(value)}", 1
+        return f"expected at most {_count(limit, 'item', 'items')}, got {len(value)}", 1
     if keyword == "maxProperties":
-        return f"expected at most {_plural(limit, 'entry').replace('entrys', 'entries')}, got {len(value)}", 1
+        return f"expected at most {_count(limit, 'entry', 'entries')}, got {len(value)}", 1
     return "", 1
 
 
