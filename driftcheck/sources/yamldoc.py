@@ -42,6 +42,8 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_NODES = 500_000
 
+_Scan = Callable[[str, int], tuple[Any, int]]  # the JSON scanner's scan_once(text, index) -> (value, end)
+
 _BOM = "\ufeff"
 _JSON_WHITESPACE = " \t\n\r"
 _NEWLINE = re.compile("\n")
@@ -147,7 +149,8 @@ class _JsonBuilder:
         try:
             return self._parse_root()
         except json.JSONDecodeError as exc:
-            raise DocumentError(f"malformed JSON: {exc.msg.removesuffix(' at')}", Location(self.file, exc.lineno)) from None
+            message = f"malformed JSON: {exc.msg.removesuffix(' at')}"
+            raise DocumentError(message, Location(self.file, exc.lineno)) from None
         except RecursionError:
             raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels", Location(self.file, 1)) from None
 
@@ -184,7 +187,7 @@ class _JsonBuilder:
             raise json.JSONDecodeError("Extra data", text, end)
         return root
 
-    def _recorder(self, scan_once: Callable[[str, int], tuple[Any, int]], starts: list[int]) -> Callable[[str, int], tuple[Node, int]]:
+    def _recorder(self, scan_once: _Scan, starts: list[int]) -> _Scan:
         """Wrap ``scan_once``: note each value's start in ``starts`` and turn scalars into Nodes."""
 
         def record(text: str, index: int) -> tuple[Node, int]:
@@ -206,7 +209,7 @@ class _JsonBuilder:
 
         return record
 
-    def _parse_object(self, s_and_end: tuple[str, int], strict: bool, scan_once: Callable[[str, int], tuple[Any, int]], *_ignored: Any) -> tuple[Node, int]:
+    def _parse_object(self, s_and_end: tuple[str, int], strict: bool, scan_once: _Scan, *_hooks: Any) -> tuple[Node, int]:
         """parse_object hook: the stdlib JSONObject, then key lines and duplicate keys from recorded starts."""
         text, open_end = s_and_end
         starts: list[int] = []
@@ -216,13 +219,14 @@ class _JsonBuilder:
         for (key, child), value_start in zip(pairs, starts):
             line = self._line(_json_key_start(text, value_start))
             if key in children:
-                raise DocumentError(f"duplicate key {_quote(key)} (first at line {key_lines[key]})", Location(self.file, line))
+                message = f"duplicate key {_quote(key)} (first at line {key_lines[key]})"
+                raise DocumentError(message, Location(self.file, line))
             children[key] = child
             key_lines[key] = line
-        node = Node(types.MappingProxyType(children), self._line(open_end - 1), self.file, key_lines=types.MappingProxyType(key_lines))
-        return node, end
+        line = self._line(open_end - 1)
+        return Node(types.MappingProxyType(children), line, self.file, key_lines=types.MappingProxyType(key_lines)), end
 
-    def _parse_array(self, s_and_end: tuple[str, int], scan_once: Callable[[str, int], tuple[Any, int]], *_ignored: Any) -> tuple[Node, int]:
+    def _parse_array(self, s_and_end: tuple[str, int], scan_once: _Scan) -> tuple[Node, int]:
         """parse_array hook: the stdlib JSONArray with every item turned into a Node."""
         values, end = json.decoder.JSONArray(s_and_end, self._recorder(scan_once, []))
         return Node(tuple(values), self._line(s_and_end[1] - 1), self.file), end
@@ -306,7 +310,8 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> DocumentError:
     """A PyYAML exception as a one-line DocumentError at the problem's line."""
     if isinstance(exc, yaml.reader.ReaderError):
         line = text.count("\n", 0, exc.position) + 1
-        return DocumentError(f"malformed YAML: unacceptable character #x{exc.character:04x}: {exc.reason}", Location(file, line))
+        message = f"malformed YAML: unacceptable character #x{exc.character:04x}: {exc.reason}"
+        return DocumentError(message, Location(file, line))
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "cannot be parsed"
@@ -362,7 +367,8 @@ class _YamlBounds:
                     self.documents += 1
         except yaml.YAMLError:
             at_least = "at least "
-        raise DocumentError(f"holds {at_least}{self.documents} YAML documents; expected one", Location(self.file, second_line))
+        message = f"holds {at_least}{self.documents} YAML documents; expected one"
+        raise DocumentError(message, Location(self.file, second_line))
 
     def _error(self, message: str, event: Event) -> DocumentError:
         return DocumentError(message, Location(self.file, _line(event)))
@@ -456,7 +462,8 @@ class _YamlBuilder:
             name = _SHORT_FORMS[tag]
             inner = self._build_as_untagged(node, None)
             line = _line(node)
-            return Node(types.MappingProxyType({name: inner}), line, self.file, key_lines=types.MappingProxyType({name: line}))
+            key_lines = types.MappingProxyType({name: line})
+            return Node(types.MappingProxyType({name: inner}), line, self.file, key_lines=key_lines)
         if tag.startswith("!"):
             self.unknown_tags.append((tag, _line(node)))
             return self._build_as_untagged(node, tag)
@@ -531,7 +538,8 @@ class _YamlBuilder:
             raise _yaml_error(exc, self.file, "") from None
         except Exception as exc:  # SafeLoader's constructors raise ValueError, KeyError... on bad text
             detail = " ".join(str(exc).split()) if type(exc) is ValueError else ""
-            raise self._error(f"invalid {_short_tag(tag)} value {_quote(node.value)}" + (f": {detail}" if detail else ""), node) from None
+            message = f"invalid {_short_tag(tag)} value {_quote(node.value)}" + (f": {detail}" if detail else "")
+            raise self._error(message, node) from None
         if isinstance(value, types.GeneratorType):
             raise self._error(f"expected a {tag.removeprefix(_YAML_TAG)} here, but found a scalar", node)
         return value
