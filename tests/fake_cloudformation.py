@@ -151,6 +151,14 @@ def to_xml(tag: str, value: Any) -> str:
     return f"<{tag}>{inner}</{tag}>"
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection; a listen backlog deep enough that bursts of concurrent clients are not
+    reset by the kernel (socketserver's default of 5 is not)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeCloudFormation:
     """The fake endpoint. Use as a context manager; ``url`` is set once started."""
 
@@ -175,8 +183,7 @@ class FakeCloudFormation:
         if self._server is not None:
             return self
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _make_handler(self))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fake-cloudformation", daemon=True)

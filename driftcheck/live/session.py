@@ -1,6 +1,6 @@
 """boto3 clients and the one retry policy every Image Builder call goes through.
 
-botocore's own retries are switched off (``max_attempts=1``) and replaced by tenacity here, because
+botocore's own retries are switched off (``total_max_attempts=1``) and replaced by tenacity here, because
 botocore 1.44.5's ``standard`` and ``adaptive`` modes do NOT retry Image Builder's throttling error
 ``CallRateLimitExceededException`` (HTTP 429) — measured, see the issue. Keeping one retry layer
 makes the attempt count exact and the outcome of an exhausted retry one defined error.
@@ -133,7 +133,8 @@ def call(settings: AwsSettings, operation: str, fn: Callable[..., T], **kwargs: 
 def client_config(settings: AwsSettings) -> botocore.config.Config:
     """The botocore Config every driftcheck client uses: botocore's retries off (``call()`` retries), timeouts."""
     return botocore.config.Config(
-        retries={"max_attempts": 1, "mode": "standard"},
+        # one HTTP request per call() attempt: botocore's retries={"max_attempts": 1} would mean ONE RETRY
+        retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         user_agent_extra="driftcheck",
