@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import textwrap
+import tracemalloc
 from types import MappingProxyType
 from typing import Any
 
@@ -809,3 +810,85 @@ def test_public_lookups_of_unknown_names() -> None:
 def test_error_messages_are_one_line() -> None:
     error = error_of("Parameters:\n  P:\n    Type: String\n    Default: \"a\\nb\"\n    AllowedValues: [x]\nResources: {}\n")
     assert "\n" not in error.message and "a\\nb" in error.message
+
+
+@pytest.mark.parametrize(
+    "text, message, marker",
+    [
+        ("Parameters:\n  P:\n    Type: String\n    Default: a\n    MinLength: x\nResources: {}\n", "parameter P: MinLength must be a non-negative integer", "MinLength"),
+        ("Parameters:\n  P:\n    Type: Number\n    Default: 1\n    MaxValue: big\nResources: {}\n", "parameter P: MaxValue must be a number", "MaxValue"),
+        ("Conditions:\n  C: !Equals [!Ref AWS::NoValue, '']\nResources: {}\n", "Fn::Equals cannot compare AWS::NoValue", "  C:"),
+        ("Conditions:\n  A: !Equals [a, a]\n  C: !Equals [!If [A, x, y], x]\nResources: {}\n", "Fn::If cannot be used in the Conditions section", "  C:"),
+        ("Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags:\n        Fn::ForEach::T: [X, [a], {}]\n", "Fn::ForEach::T needs Transform: AWS::LanguageExtensions", "Fn::ForEach"),
+        ("Resources:\n  Fn::ForEach::R: [X, [a], {}]\n", "Fn::ForEach::R needs Transform: AWS::LanguageExtensions", "Fn::ForEach"),
+    ],
+)
+def test_more_errors(text: str, message: str, marker: str) -> None:
+    error = error_of(text)
+    assert error.message == message
+    assert error.location == Location(FILE, line_of(text, marker))
+
+
+def test_for_each_inside_properties_is_unresolved() -> None:
+    text = "Transform: AWS::LanguageExtensions\nResources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags:\n        Fn::ForEach::T: [X, [a], {}]\n        Other: 1\n"
+    template = load(text)
+    tags = template.resolve(dict(template.resources())["R"]).get("Properties").get("Tags")
+    assert tags.value == Unresolved("Fn::ForEach::T: Fn::ForEach is not expanded by driftcheck") and tags.line == 7
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def nested_json(expr: str, depth: int, wrap: str) -> str:
+    """A JSON template whose property V is ``expr`` wrapped ``depth`` times by ``wrap`` (with {} for the inner)."""
+    for _ in range(depth):
+        expr = wrap.replace("{}", expr)
+    return '{"Resources": {"R": {"Type": "AWS::S3::Bucket", "Properties": {"V": ' + expr + "}}}}"
+
+
+@pytest.mark.parametrize(
+    "wrap, function",
+    [
+        ('{"Fn::Base64": {}}', "Fn::Base64"),  # grows by 4/3 per level
+        ('{"Fn::Sub": ["${A}${A}${A}", {"A": {}}]}', "Fn::Sub"),  # triples per level
+    ],
+)
+def test_exponential_values_are_refused_not_built(wrap: str, function: str) -> None:
+    template = load(nested_json('"abcdefgh"', 90 if "Base64" in wrap else 30, wrap))
+    with pytest.raises(TemplateError) as caught:
+        template.resolve(dict(template.resources())["R"])
+    assert caught.value.message.startswith(f"{function}: the values computed from this template exceed driftcheck's limit")
+    assert caught.value.location == Location(FILE, 1)
+
+
+def test_join_of_a_repeated_large_literal_is_refused_before_joining() -> None:
+    big = "a" * (1024 * 1024)
+    text = f"Big: &big {big}\nResources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      V: !Join ['', [{', '.join(['*big'] * 40)}]]\n"
+    template = load(text)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError) as caught:
+            template.resolve(dict(template.resources())["R"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024  # the 40 MiB string was never built
+    assert caught.value.message.startswith("Fn::Join: the values computed from this template exceed driftcheck's limit")
+    assert caught.value.location == Location(FILE, 6)
+
+
+def test_moderate_nesting_is_evaluated() -> None:
+    template = load(nested_json('"x"', 30, '{"Fn::Join": ["", [{}, "y"]]}'))
+    value = template.resolve(dict(template.resources())["R"]).get("Properties").get("V").value
+    assert value == "x" + "y" * 30
+
+
+def test_long_condition_chains_do_not_recurse_deeply() -> None:
+    count = 3000
+    chain = "".join(f"  C{i}: !Not [!Condition C{i + 1}]\n" for i in range(count))
+    template = load(f"Conditions:\n{chain}  C{count}: !Equals [a, a]\nResources: {{}}\n")
+    assert template.condition("C0") is True  # an even number of Not
+    cycle = chain + f"  C{count}: !Not [!Condition C0]\n"
+    error = error_of(f"Conditions:\n{cycle}Resources: {{}}\n")
+    assert error.message.startswith("condition C0 depends on itself: C0 -> C1 -> C2") and len(error.message) < 300
+    assert error.location == Location(FILE, 2)

@@ -67,6 +67,11 @@ LANGUAGE_EXTENSIONS: Final = "AWS::LanguageExtensions"
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _INDEX = re.compile(r"\d+")
+# What one evaluation (a resolve() call, or the template's conditions) may compute, in characters,
+# counting each produced value as its length plus _NODE_COST: nested Fn::Base64, or Fn::Sub and
+# Fn::Join repeating a large value, grow exponentially with nesting, and must fail, not eat memory.
+MAX_COMPUTED: Final = 32 * 1024 * 1024
+_NODE_COST = 64
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 _DYNAMIC_REF = re.compile(r"\{\{resolve:[^}]*\}\}")
 _AWS_SPECIFIC = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
@@ -162,6 +167,22 @@ def _child_name(node: Node, key: str) -> str | None:
     return _name_of(child) if child is not None else None
 
 
+def _condition_refs(node: Node) -> Iterator[tuple[str | None, Node]]:
+    """The (name, node) of every ``{Condition: name}`` a condition expression refers to.
+
+    Only the places a condition may appear are searched (Fn::And, Fn::Or, Fn::Not items); shape
+    mistakes are left for evaluation to report.
+    """
+    if not node.is_mapping() or len(node.value) != 1:
+        return
+    (key, arg), = node.value.items()
+    if key == "Condition":
+        yield _name_of(arg), arg
+    elif key in ("Fn::And", "Fn::Or", "Fn::Not") and arg.is_sequence():
+        for item in arg.value:
+            yield from _condition_refs(item)
+
+
 def _unresolved_in(node: Node) -> list[Unresolved]:
     """Every Unresolved marker in a resolved tree."""
     if isinstance(node.value, Unresolved):
@@ -240,6 +261,7 @@ class Template:
         self._root = root
         self._inputs = inputs
         self._in_conditions = 0
+        self._budget = MAX_COMPUTED
         if not root.is_mapping():
             raise TemplateError("a CloudFormation template must be a mapping", root.location)
         self.transforms: tuple[str, ...] = self._read_transforms()
@@ -248,8 +270,9 @@ class Template:
         self._condition_defs = self._read_condition_defs()
         self._parameters = self._read_parameters()
         self._condition_values: dict[str, bool | Unresolved] = {}
-        for name in self._condition_defs:
-            self._condition(name, root, ())
+        self._evaluating: list[str] = []
+        for name in self._condition_order():  # dependencies first, so evaluation never recurses deeply
+            self._condition(name, root)
         for logical_id, resource in self._resources.items():
             self._check_resource_condition(logical_id, resource)
 
@@ -264,7 +287,7 @@ class Template:
 
     def condition(self, name: str) -> bool | Unresolved:
         """A condition's value (three-valued: True, False or Unresolved)."""
-        return self._condition(name, self._root, ())
+        return self._condition(name, self._root)
 
     def resources(self) -> Iterator[tuple[str, Node]]:
         """(logical id, resource node) in file order; Fn::ForEach blocks are not expanded (see ``unexpanded_for_each``)."""
@@ -278,10 +301,14 @@ class Template:
         condition = resource.get("Condition")
         if condition is None:
             return True
-        return self._condition(_name_of(condition), condition, ())
+        return self._condition(_name_of(condition), condition)
 
     def resolve(self, node: Node) -> Node | _NoValue:
-        """``node`` with every intrinsic function replaced by its result (see the module docstring)."""
+        """``node`` with every intrinsic function replaced by its result (see the module docstring).
+
+        Computing more than :data:`MAX_COMPUTED` characters of values is a TemplateError.
+        """
+        self._budget = MAX_COMPUTED
         return self._resolve(node)
 
     # ----------------------------------------------------------------- sections
@@ -432,7 +459,7 @@ class Template:
             limit_text = limit_node.text() or ""
             if not _INDEX.fullmatch(limit_text):
                 raise TemplateError(f"parameter {name}: {key} must be a non-negative integer", limit_node.location)
-            if too_far(int(limit_text)):
+            if too_far(Decimal(limit_text)):
                 word = "shorter" if key == "MinLength" else "longer"
                 raise TemplateError(f"{prefix} is {word} than {key} {limit_text}{described}", location)
         for key in ("MinValue", "MaxValue"):
@@ -456,25 +483,61 @@ class Template:
 
     # ----------------------------------------------------------------- conditions
 
-    def _condition(self, name: Any, at: Node, stack: tuple[str, ...]) -> bool | Unresolved:
+    def _condition_order(self) -> list[str]:
+        """Condition names, each after the conditions it refers to (iterative depth-first search).
+
+        Unknown names and cycles are TemplateErrors.
+        """
+        order: list[str] = []
+        done: set[str] = set()
+        for first in self._condition_defs:
+            if first in done:
+                continue
+            path = [first]
+            pending = [iter(_condition_refs(self._condition_defs[first]))]
+            while pending:
+                for name, at in pending[-1]:
+                    if name is None:
+                        continue  # not a name: evaluation says what is wrong
+                    if name not in self._condition_defs:
+                        raise TemplateError(f"unknown condition {name}", at.location)
+                    if name in path:
+                        self._raise_cycle(path[path.index(name) :] + [name])
+                    if name not in done:
+                        path.append(name)
+                        pending.append(iter(_condition_refs(self._condition_defs[name])))
+                        break
+                else:
+                    pending.pop()
+                    finished = path.pop()
+                    done.add(finished)
+                    order.append(finished)
+        return order
+
+    def _raise_cycle(self, cycle: list[str]) -> None:
+        """A condition that depends on itself, reported at the first condition of the cycle."""
+        location = self._root.get("Conditions").key_location(cycle[0])
+        raise TemplateError(f"condition {cycle[0]} depends on itself: {_clip(' -> '.join(cycle), 200)}", location)
+
+    def _condition(self, name: str | None, at: Node) -> bool | Unresolved:
         """A named condition's value, memoized; unknown names and cycles are TemplateErrors."""
-        if not isinstance(name, str) or name not in self._condition_defs:
+        if name is None or name not in self._condition_defs:
             raise TemplateError(f"unknown condition {name}", at.location)
         if name in self._condition_values:
             return self._condition_values[name]
-        if name in stack:
-            cycle = " -> ".join(stack[stack.index(name) :] + (name,))
-            location = self._root.get("Conditions").key_location(name)
-            raise TemplateError(f"condition {name} depends on itself: {cycle}", location)
+        if name in self._evaluating:
+            self._raise_cycle(self._evaluating[self._evaluating.index(name) :] + [name])
+        self._evaluating.append(name)
         self._in_conditions += 1
         try:
-            value = self._condition_expr(self._condition_defs[name], stack + (name,))
+            value = self._condition_expr(self._condition_defs[name])
         finally:
             self._in_conditions -= 1
+            self._evaluating.pop()
         self._condition_values[name] = value
         return value
 
-    def _condition_expr(self, node: Node, stack: tuple[str, ...]) -> bool | Unresolved:
+    def _condition_expr(self, node: Node) -> bool | Unresolved:
         """A condition expression: Fn::Equals, Fn::And, Fn::Or, Fn::Not or {Condition: name}."""
         key = next(iter(node.value)) if node.is_mapping() and len(node.value) == 1 else None
         if key not in (*_CONDITION_FUNCTIONS, "Condition"):
@@ -485,7 +548,7 @@ class Template:
         if key == "Condition":
             if _name_of(arg) is None:
                 raise TemplateError("Condition expects a condition name", node.location)
-            return self._condition(_name_of(arg), arg, stack)
+            return self._condition(_name_of(arg), arg)
         if key == "Fn::Equals":
             if not arg.is_sequence() or len(arg.value) != 2:
                 raise TemplateError("Fn::Equals expects [value, value]", node.location)
@@ -495,11 +558,11 @@ class Template:
         if key == "Fn::Not":
             if not arg.is_sequence() or len(arg.value) != 1:
                 raise TemplateError("Fn::Not expects [condition]", node.location)
-            value = self._condition_expr(arg.value[0], stack)
+            value = self._condition_expr(arg.value[0])
             return value if isinstance(value, Unresolved) else not value
         if not arg.is_sequence() or not 2 <= len(arg.value) <= 10:
             raise TemplateError(f"{key} expects a list of 2 to 10 conditions", node.location)
-        values = [self._condition_expr(item, stack) for item in arg.value]
+        values = [self._condition_expr(item) for item in arg.value]
         decisive = key == "Fn::Or"  # Or is decided by a True, And by a False
         if any(value is decisive for value in values):
             return decisive
@@ -579,9 +642,23 @@ class Template:
         marker = reason if isinstance(reason, Unresolved) else Unresolved(reason)
         return Node(marker, at.line, at.file)
 
-    @staticmethod
-    def _string(at: Node, text: str) -> Node:
+    def _spend(self, size: int, at: Node, function: str, *, check_only: bool = False) -> None:
+        """Count ``size`` characters against this evaluation's budget; a TemplateError past it.
+
+        ``check_only`` checks a result before building it (the string is counted when it is made).
+        """
+        if not check_only:
+            self._budget -= size + _NODE_COST
+        if (size > self._budget) if check_only else (self._budget < 0):
+            raise TemplateError(
+                f"{function}: the values computed from this template exceed driftcheck's limit of "
+                f"{MAX_COMPUTED} characters",
+                at.location,
+            )
+
+    def _string(self, at: Node, text: str, function: str = "Ref") -> Node:
         """A string produced by a function, at its line (a dynamic reference in it makes it Unresolved)."""
+        self._spend(len(text), at, function)
         dynamic = _dynamic_reference(text)
         return Node(dynamic if dynamic is not None else text, at.line, at.file)
 
@@ -744,7 +821,7 @@ class Template:
         if physical_id is None:
             return self._unknown(at, f"{what}: resource {resource_type}; {_STACK_HINT}")
         if attribute == "Arn" and resource_type.startswith("AWS::ImageBuilder::"):
-            return self._string(at, physical_id)  # Image Builder resources' physical id is their ARN
+            return self._string(at, physical_id, "Fn::GetAtt")  # Image Builder resources' physical id is their ARN
         if attribute == "Arn" and resource_type == "AWS::IAM::Role":
             # The role's Path is not in its physical id (the role name), so a role with a path gets
             # an ARN without it; driftcheck compares execution roles by name, so that is harmless.
@@ -754,7 +831,7 @@ class Template:
                 missing.append(Unresolved("AWS::AccountId is not known: pass --account-id"))
             if missing:
                 return self._unknown(at, f"{what}: {_join_reasons(missing).reason}")
-            return self._string(at, f"arn:{partition}:iam::{self._inputs.account_id}:role/{physical_id}")
+            return self._string(at, f"arn:{partition}:iam::{self._inputs.account_id}:role/{physical_id}", "Fn::GetAtt")
         return self._unknown(at, f"{what}: the attribute of a {resource_type} is not derived from its physical id")
 
     # strings
@@ -771,7 +848,8 @@ class Template:
             variables = variables_node.value
         pieces: list[str] = []
         unknown: list[Unresolved] = []
-        position = 0
+        known: dict[str, str | Unresolved] = {}  # each name is evaluated once
+        position = size = 0
         for match in _SUB_VAR.finditer(template):
             pieces.append(template[position : match.start()])
             position = match.end()
@@ -779,15 +857,19 @@ class Template:
             if name.startswith("!"):
                 pieces.append("${" + name[1:] + "}")
                 continue
-            value = self._sub_variable(name, variables, node)
+            if name not in known:
+                known[name] = self._sub_variable(name, variables, node)
+            value = known[name]
             if isinstance(value, Unresolved):
                 unknown.append(value)
             else:
+                size += len(value)
+                self._spend(size, node, "Fn::Sub", check_only=True)
                 pieces.append(value)
         pieces.append(template[position:])
         if unknown:
             return self._unknown(node, _join_reasons(unknown))
-        return self._string(node, "".join(pieces))
+        return self._string(node, "".join(pieces), "Fn::Sub")
 
     def _sub_variable(self, name: str, variables: Mapping[str, Node], at: Node) -> str | Unresolved:
         """The string one ``${name}`` of Fn::Sub stands for."""
@@ -826,7 +908,8 @@ class Template:
                 texts.append(item.text() or "")
         if unknown:
             return self._unknown(node, _join_reasons(unknown))
-        return self._string(node, delimiter.join(texts))  # type: ignore[union-attr]
+        self._spend(sum(map(len, texts)) + len(delimiter) * len(texts), node, "Fn::Join", check_only=True)  # type: ignore[arg-type]
+        return self._string(node, delimiter.join(texts), "Fn::Join")  # type: ignore[union-attr]
 
     def _fn_select(self, node: Node, arg: Node) -> Node:
         usage = "[index, list]"
@@ -836,7 +919,7 @@ class Template:
         unknown = [part for part in (index, items) if isinstance(part, Unresolved)]
         if unknown:
             return self._unknown(node, _join_reasons(unknown))
-        if not _INDEX.fullmatch(index):  # type: ignore[arg-type]
+        if not _INDEX.fullmatch(index) or len(index) > 18:  # type: ignore[arg-type]
             raise TemplateError(f"Fn::Select: index '{_clip(index)}' is not a non-negative integer", node.location)
         position = int(index)  # type: ignore[arg-type]
         if position >= len(items):  # type: ignore[arg-type]
@@ -856,13 +939,13 @@ class Template:
         if delimiter == "":
             raise TemplateError("Fn::Split: the delimiter must not be empty", node.location)
         parts = source.split(delimiter)  # type: ignore[union-attr,arg-type]
-        return Node(tuple(self._string(node, part) for part in parts), node.line, node.file)
+        return Node(tuple(self._string(node, part, "Fn::Split") for part in parts), node.line, node.file)
 
     def _fn_base64(self, node: Node, arg: Node) -> Node:
         text = self._string_arg(arg, "Fn::Base64", "a string", node)
         if isinstance(text, Unresolved):
             return self._unknown(node, text)
-        return Node(base64.b64encode(text.encode("utf-8")).decode("ascii"), node.line, node.file)
+        return self._string(node, base64.b64encode(text.encode("utf-8")).decode("ascii"), "Fn::Base64")
 
     # lookups and choices
 
@@ -899,7 +982,9 @@ class Template:
         name = _name_of(condition_node)
         if name is None:
             raise TemplateError(f"Fn::If expects {usage}", node.location)
-        value = self._condition(name, condition_node, ())
+        if self._in_conditions:
+            raise TemplateError("Fn::If cannot be used in the Conditions section", node.location)
+        value = self._condition(name, condition_node)
         if isinstance(value, Unresolved):
             return self._unknown(node, f"Fn::If {name}: {value.reason}")
         return self._resolve(when_true if value else when_false)
@@ -940,7 +1025,7 @@ class Template:
         if value.is_scalar():
             raise TemplateError("Fn::ToJsonString expects an object or a list", node.location)
         text = json.dumps(_json_value(value), separators=(",", ":"), ensure_ascii=False)
-        return self._string(node, text)
+        return self._string(node, text, "Fn::ToJsonString")
 
 
 _HANDLERS: Mapping[str, Any] = MappingProxyType(
