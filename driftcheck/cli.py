@@ -12,17 +12,20 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
+import boto3
 import click
 
 from driftcheck import __version__
 from driftcheck.check import run_check
-from driftcheck.errors import DriftcheckError
+from driftcheck.errors import DriftcheckError, UsageError
 from driftcheck.frozen import thaw
 from driftcheck.live.fetch import AwsLiveReader, LiveReader, SnapshotLiveReader, response_file_name
 from driftcheck.live.session import AwsCallError, AwsSettings
+from driftcheck.live.stack import read_stack
 from driftcheck.model import RunResult
 from driftcheck.reports import ReportFormat
 from driftcheck.sources import SourceOptions, collect
+from driftcheck.sources.cloudformation import CloudFormationOptions, StackBinding
 from driftcheck.sources.terraform import TerraformOptions
 from driftcheck.sources.tfstate import load_state
 
@@ -73,14 +76,61 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[ReportFormat, Path]]:
     return reports
 
 
-def _source_options(var: tuple[str, ...], var_file: tuple[Path, ...], state: Path | None, workspace: str) -> SourceOptions:
+TERRAFORM_VAR_FILE_SUFFIXES = (".tfvars", ".tfvars.json")
+
+
+def _parse_stacks(values: tuple[str, ...]) -> list[tuple[str | None, str]]:
+    stacks = []
+    for item in values:
+        template, sep, name = item.rpartition("=")
+        if (sep and not template) or not name.strip():
+            raise click.BadParameter(f"{item!r}: expected NAME or TEMPLATE=NAME", param_hint="--stack")
+        stacks.append((template or None, name.strip()))
+    return stacks
+
+
+def _read_stacks(stacks: list[tuple[str | None, str]], settings: AwsSettings | None) -> tuple[StackBinding, ...]:
+    """Read each --stack through the CloudFormation API; a stack that cannot be read is kept with its error."""
+    bindings = []
+    for template, name in stacks:
+        if settings is None:
+            raise UsageError("--stack reads the deployed stack from AWS, which --live (offline) rules out")
+        try:
+            bindings.append(StackBinding(name=name, template=template, stack=read_stack(settings, name)))
+        except AwsCallError as exc:
+            bindings.append(StackBinding(name=name, template=template, error=str(exc)))
+    return tuple(bindings)
+
+
+def _default_region(region: str | None, profile: str | None) -> str | None:
+    """--region, else the AWS chain's region (env, profile): the region live state is read from."""
+    if region:
+        return region
+    try:
+        return boto3.session.Session(profile_name=profile).region_name
+    except Exception:  # an unknown profile: the live fetch reports it; the template just lacks AWS::Region
+        return None
+
+
+def _source_options(declaration: dict[str, Any], region: str | None, profile: str | None, settings: AwsSettings | None) -> SourceOptions:
+    var_files = tuple(declaration["var_file"])
+    variables = _parse_vars(declaration["var"])
+    state = declaration["state"]
     return SourceOptions(
         terraform=TerraformOptions(
-            variables=_parse_vars(var),
-            var_files=tuple(var_file),
+            variables=variables,
+            var_files=tuple(p for p in var_files if p.name.endswith(TERRAFORM_VAR_FILE_SUFFIXES)),
             state=load_state(state) if state else None,
-            workspace=workspace,
-        )
+            workspace=declaration["workspace"],
+        ),
+        cloudformation=CloudFormationOptions(
+            parameters=variables,
+            parameter_files=tuple(p for p in var_files if not p.name.endswith(TERRAFORM_VAR_FILE_SUFFIXES)),
+            region=_default_region(region, profile),
+            account_id=declaration["account_id"],
+            stack_name=declaration["stack_name"],
+            stacks=_read_stacks(_parse_stacks(declaration["stacks"]), settings),
+        ),
     )
 
 
@@ -107,16 +157,26 @@ def _emit(result: RunResult, fmt: ReportFormat, output: Path | None, reports: li
 
 # Shared options ----------------------------------------------------------------
 
+DECLARATION_OPTIONS = ("var", "var_file", "state", "workspace", "account_id", "stack_name", "stacks")
+
+
 def _declaration_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--var", "var", multiple=True, metavar="NAME=VALUE", help="Set a Terraform variable (repeatable)."),
-        click.option("--var-file", "var_file", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .tfvars or .tfvars.json file (repeatable)."),
+        click.option("--var", "var", multiple=True, metavar="NAME=VALUE", help="Set a Terraform variable or CloudFormation parameter (repeatable)."),
+        click.option("--var-file", "var_file", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .tfvars/.tfvars.json file, or a CloudFormation parameter file (JSON/YAML) (repeatable)."),
         click.option("--state", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Terraform state (v4 JSON or `terraform show -json`): resolves references and gives ARNs."),
         click.option("--workspace", default=lambda: os.environ.get("TF_WORKSPACE", "default"), show_default="TF_WORKSPACE or default", help="Value of terraform.workspace."),
+        click.option("--account-id", help="Value of AWS::AccountId in CloudFormation templates."),
+        click.option("--stack-name", help="Value of AWS::StackName in CloudFormation templates."),
+        click.option("--stack", "stacks", multiple=True, metavar="[TEMPLATE=]NAME", help="Resolve a template from its deployed stack (parameters, resource ids, stack tags) via the CloudFormation API (repeatable)."),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def _declaration(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {name: kwargs.pop(name) for name in DECLARATION_OPTIONS}
 
 
 def _aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -170,7 +230,7 @@ def main() -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", help="Also write a report in FORMAT to FILE (repeatable).")
 @_guard
-def check(paths, var, var_file, state, workspace, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports) -> None:
+def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports, **options) -> None:
     """Compare the pipelines declared under PATHS with live state.
 
     Exit codes: 0 in sync, 1 drift (drifted, missing, or unmanaged with --unmanaged), 2 trouble
@@ -178,8 +238,9 @@ def check(paths, var, var_file, state, workspace, region, profile, endpoint_url,
     """
     _logging(debug, verbose)
     report_targets = _parse_reports(reports)
-    declared = collect(paths, _source_options(var, var_file, state, workspace))
-    reader: LiveReader = SnapshotLiveReader(live_dir) if live_dir else AwsLiveReader(_settings(region, profile, endpoint_url, max_attempts, timeout))
+    settings = None if live_dir else _settings(region, profile, endpoint_url, max_attempts, timeout)
+    declared = collect(paths, _source_options(_declaration(options), region, profile, settings))
+    reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(settings)
     result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged)
     for error in result.input_errors:
         click.echo(f"{error.location}: error: {error.message}", err=True)
@@ -193,17 +254,18 @@ def check(paths, var, var_file, state, workspace, region, profile, endpoint_url,
 @_aws_options
 @click.option("--output-dir", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write one response JSON file per pipeline.")
 @_guard
-def snapshot(paths, var, var_file, state, workspace, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, output_dir) -> None:
+def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, output_dir, **options) -> None:
     """Save live get_image_pipeline responses into a directory, for `check --live DIR`.
 
     With PATHS, saves the pipelines they declare; without, every pipeline in the region.
     Exit codes: 0 all saved, 2 something could not be read (the rest is still saved).
     """
     _logging(debug, verbose)
-    reader = AwsLiveReader(_settings(region, profile, endpoint_url, max_attempts, timeout))
+    settings = _settings(region, profile, endpoint_url, max_attempts, timeout)
+    reader = AwsLiveReader(settings)
     problems: list[str] = []
     if paths:
-        declared = collect(paths, _source_options(var, var_file, state, workspace))
+        declared = collect(paths, _source_options(_declaration(options), region, profile, settings))
         problems += [f"{e.location}: {e.message}" for e in declared.errors]
         live = reader.read(declared.pipelines, unmanaged=False)
         pipelines = []

@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 DEMO_TF = FIXTURES / "terraform"
 DEMO_LIVE = FIXTURES / "live"
+DEMO_CFN = FIXTURES / "cloudformation" / "app-container-pipelines.yaml"
+DEMO_PINNED = FIXTURES / "driftcheck" / "pinned-pipelines.yaml"
+# Saved responses of the pipelines the YAML demos declare; the Terraform-only tests leave them out.
+YAML_DEMO_LIVE = ("us-east-1__prod-app-container.json", "us-east-1__ops-patch-baseline.json")
 
 
 @pytest.fixture(autouse=True)
@@ -43,10 +47,22 @@ def fake():
 
 @pytest.fixture
 def demo_fake(fake):
-    """The fake endpoint holding the demo's saved live responses."""
+    """The fake endpoint holding the Terraform demo's saved live responses (and the hand-made legacy one)."""
     for path in sorted(DEMO_LIVE.glob("*.json")):
-        fake.load_response_file(path)
+        if path.name not in YAML_DEMO_LIVE:
+            fake.load_response_file(path)
     return fake
+
+
+@pytest.fixture
+def terraform_live(tmp_path):
+    """A --live directory with the Terraform demo's saved responses only."""
+    target = tmp_path / "terraform-live"
+    target.mkdir()
+    for path in DEMO_LIVE.glob("*.json"):
+        if path.name not in YAML_DEMO_LIVE:
+            shutil.copy(path, target / path.name)
+    return target
 
 
 @pytest.fixture

@@ -93,9 +93,9 @@ def test_bad_tfvars_names_the_file(cli, tmp_path):
     assert str(tfvars) in run.stderr
 
 
-def test_json_and_html_reports_written_together(cli, tmp_path):
+def test_json_and_html_reports_written_together(cli, tmp_path, terraform_live):
     html = tmp_path / "out" / "drift.html"
-    run = cli("check", str(DEMO_TF), "--live", str(DEMO_LIVE), "--unmanaged", "--report", f"html={html}", "--format", "json")
+    run = cli("check", str(DEMO_TF), "--live", str(terraform_live), "--unmanaged", "--report", f"html={html}", "--format", "json")
     assert run.exit_code == 1
     assert json.loads(run.stdout)["summary"] == run.report["summary"]
     page = html.read_text()

@@ -1,68 +1,165 @@
 """Declared-pipeline sources: the one registry of what driftcheck can read.
 
-Each source kind maps to a class with ``kind`` and ``collect(paths) -> SourceResult``. :func:`detect`
-decides, from a path, which source reads it.
+Each :class:`SourceKind` maps to a source class with ``kind`` and ``collect(...) -> SourceResult``.
+:func:`discover` decides, from the paths on the command line, which source reads what:
+
+* a directory with ``*.tf`` files, or a ``.tf`` file, is Terraform;
+* a YAML or JSON file (``.yaml``, ``.yml``, ``.json``, ``.template``; in a directory: those at its top
+  level) is loaded once and recognised by its *content*: a CloudFormation template, or a driftcheck
+  pipeline file. Anything else in a directory (state files, tfvars.json, CI configs) is skipped with a
+  note (``-v``); a file named explicitly that is neither is an input error.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import assert_never
+from typing import Any, assert_never
 
 from driftcheck.model import InputError, Location
 from driftcheck.sources.base import SourceResult
+from driftcheck.sources.cloudformation import CloudFormationOptions, CloudFormationSource, is_template
+from driftcheck.sources.located import Document, DocumentError
+from driftcheck.sources.pipeline_file import PipelineFileSource, is_pipeline_file
 from driftcheck.sources.terraform import TerraformOptions, TerraformSource
+from driftcheck.sources.yamldoc import load_file
 
-__all__ = ["SourceKind", "SourceOptions", "collect", "detect"]
+__all__ = ["SourceKind", "SourceOptions", "collect", "discover"]
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+# Words that only a template or a driftcheck file would hold: a broken file that has them is reported,
+# a broken file without them (someone else's YAML in the same directory) is skipped.
+_OURS = ("AWSTemplateFormatVersion", "AWS::", "driftcheck:", '"driftcheck"')
 
 
 class SourceKind(str, enum.Enum):
     """Every kind of declaration driftcheck reads."""
 
     TERRAFORM = "terraform"
+    CLOUDFORMATION = "cloudformation"
+    PIPELINE_FILE = "driftcheck"
 
-    def source(self, options: "SourceOptions") -> TerraformSource:
+    def source(self, options: "SourceOptions") -> Any:
         """The source object for this kind."""
         if self is SourceKind.TERRAFORM:
             return TerraformSource(options.terraform)
+        if self is SourceKind.CLOUDFORMATION:
+            return CloudFormationSource(options.cloudformation)
+        if self is SourceKind.PIPELINE_FILE:
+            return PipelineFileSource()
         assert_never(self)
 
 
+@dataclass(frozen=True)
 class SourceOptions:
     """Options for every source, as the command line gives them."""
 
-    def __init__(self, terraform: TerraformOptions | None = None) -> None:
-        self.terraform = terraform or TerraformOptions()
+    terraform: TerraformOptions = field(default_factory=TerraformOptions)
+    cloudformation: CloudFormationOptions = field(default_factory=CloudFormationOptions)
 
 
-def detect(path: Path) -> SourceKind | None:
-    """Which source reads this path: a directory with .tf files or a .tf file is Terraform."""
-    if path.is_dir() and any(path.glob("*.tf")):
-        return SourceKind.TERRAFORM
-    if path.is_file() and path.suffix == ".tf":
-        return SourceKind.TERRAFORM
-    return None
+@dataclass(frozen=True)
+class Discovery:
+    """What each source will read (Terraform paths; loaded documents), and the input errors met."""
+
+    inputs: dict[SourceKind, list[Any]]
+    errors: tuple[InputError, ...]
 
 
-def collect(paths: Iterable[str], options: SourceOptions) -> SourceResult:
-    """Read every path with its source; a path nothing reads is an input error (the rest still count)."""
-    grouped: dict[SourceKind, list[str]] = {}
+def _mentions_ours(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 20).decode("utf-8", errors="replace")
+    except OSError:
+        return True
+    return any(word in head for word in _OURS)
+
+
+def _classify(path: Path, shown: str, explicit: bool) -> tuple[SourceKind | None, Document | None, InputError | None]:
+    """Load a YAML/JSON file and say what it is. Unrelated files in a directory are skipped (None, None, None)."""
+    try:
+        document = load_file(path, shown)
+    except DocumentError as exc:
+        if explicit or _mentions_ours(path):
+            return None, None, InputError(exc.location or Location(shown), exc.message)
+        log.info("%s: skipped: not a template or driftcheck file (%s)", exc.location or shown, exc.message)
+        return None, None, None
+    if is_pipeline_file(document.root):
+        return SourceKind.PIPELINE_FILE, document, None
+    if is_template(document.root):
+        return SourceKind.CLOUDFORMATION, document, None
+    why = "not a CloudFormation template (no AWSTemplateFormatVersion, no Resources with AWS:: types) nor a driftcheck pipeline file (no `driftcheck: pipelines/v1`)"
+    if document.unknown_tags:
+        tag, line = document.unknown_tags[0]
+        why += f"; it uses another tool's YAML tag {tag} (line {line})"
+    if explicit:
+        return None, None, InputError(Location(shown), why)
+    log.info("%s: skipped: %s", shown, why)
+    return None, None, None
+
+
+def _is_document(path: Path) -> bool:
+    name = path.name
+    return path.suffix in DOCUMENT_SUFFIXES and not name.endswith(".tfvars.json") and not name.endswith(".tfstate.json")
+
+
+def discover(paths: Iterable[str]) -> Discovery:
+    """Sort the command line's paths by source; a path nothing reads is an input error (the rest still count)."""
+    inputs: dict[SourceKind, list[Any]] = {}
     errors: list[InputError] = []
+
+    def add(kind: SourceKind, item: Any) -> None:
+        inputs.setdefault(kind, []).append(item)
+
     for shown in paths:
         path = Path(shown)
         if not path.exists():
             errors.append(InputError(Location(shown), "no such file or directory"))
             continue
-        kind = detect(path)
-        if kind is None:
-            errors.append(InputError(Location(shown), "nothing to check here: expected a Terraform directory or .tf file"))
+        if path.is_dir():
+            found = False
+            if any(path.glob("*.tf")):
+                add(SourceKind.TERRAFORM, shown)
+                found = True
+            for child in sorted(p for p in path.iterdir() if p.is_file() and _is_document(p)):
+                kind, document, error = _classify(child, str(Path(shown) / child.name), explicit=False)
+                if error is not None:
+                    errors.append(error)
+                    found = True
+                elif kind is not None:
+                    add(kind, document)
+                    found = True
+            if not found:
+                errors.append(InputError(Location(shown), "nothing to check here: no .tf files, CloudFormation templates or driftcheck pipeline files"))
             continue
-        grouped.setdefault(kind, []).append(shown)
+        if path.suffix == ".tf":
+            add(SourceKind.TERRAFORM, shown)
+            continue
+        kind, document, error = _classify(path, shown, explicit=True)
+        if error is not None:
+            errors.append(error)
+        elif kind is not None:
+            add(kind, document)
+    return Discovery(inputs, tuple(errors))
+
+
+def collect(paths: Iterable[str], options: SourceOptions) -> SourceResult:
+    """Read every path with its source: declared pipelines of every kind, in one result."""
+    discovery = discover(paths)
     pipelines = []
-    for kind, kind_paths in grouped.items():
-        result = kind.source(options).collect(kind_paths)
+    errors = list(discovery.errors)
+    if options.cloudformation.stacks and not discovery.inputs.get(SourceKind.CLOUDFORMATION):
+        errors.append(InputError(Location("--stack"), "--stack was given, but no CloudFormation template is among the paths"))
+    for kind in SourceKind:
+        items = discovery.inputs.get(kind)
+        if not items:
+            continue
+        result = kind.source(options).collect(items)
         pipelines.extend(result.pipelines)
         errors.extend(result.errors)
     return SourceResult(tuple(pipelines), tuple(errors))
