@@ -467,6 +467,9 @@ def test_dynamic_reference_in_literal_and_joined_strings() -> None:
         "dynamic reference {{resolve:secretsmanager:db:SecretString:password}}"
     )
     assert reason_of("!Join ['', ['{{', 'resolve:ssm:/x}}']]").startswith("dynamic reference {{resolve:ssm:/x}}")
+    assert reason_of("'pre-{{resolve:ssm:/a/b:3}}-post'") == (
+        "dynamic reference {{resolve:ssm:/a/b:3}} is resolved by CloudFormation at deploy time; driftcheck does not read it"
+    )
 
 
 def test_image_builder_placeholders_are_literals() -> None:
@@ -563,8 +566,9 @@ def test_resolve_does_not_mutate_and_returns_read_only_trees() -> None:
     assert properties.plain() == before
     assert isinstance(resolved.value, MappingProxyType) and isinstance(resolved.get("V").get("b").value, tuple)
     assert resolved.get("V").plain() == {"a": "dev", "b": ["x"]}
-    untouched = template.resolve(dict(template.resources())["Role"])
-    assert untouched is dict(template.resources())["Role"]  # nothing to evaluate: the same node
+    plain = load("Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties: {A: [x, {k: [1, 2]}], B: y}\n")
+    resource = dict(plain.resources())["R"]
+    assert plain.resolve(resource) is resource  # nothing to evaluate: the same node
 
 
 def test_inputs_are_frozen_copies() -> None:
@@ -875,6 +879,14 @@ def test_join_of_a_repeated_large_literal_is_refused_before_joining() -> None:
     assert peak < 8 * 1024 * 1024  # the 40 MiB string was never built
     assert caught.value.message.startswith("Fn::Join: the values computed from this template exceed driftcheck's limit")
     assert caught.value.location == Location(FILE, 6)
+
+
+def test_the_budget_is_per_resolve_call() -> None:
+    template = load(nested_json('"abcdefgh"', 46, '{"Fn::Base64": {}}'))  # about 18 MiB computed per call
+    resource = dict(template.resources())["R"]
+    first = template.resolve(resource).get("Properties").get("V").value
+    second = template.resolve(resource).get("Properties").get("V").value
+    assert first == second and len(first) > 4_000_000
 
 
 def test_moderate_nesting_is_evaluated() -> None:

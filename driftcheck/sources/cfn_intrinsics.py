@@ -39,7 +39,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from driftcheck.errors import SourceError
 from driftcheck.model import Location, Unresolved
@@ -270,7 +270,6 @@ class Template:
         self._condition_defs = self._read_condition_defs()
         self._parameters = self._read_parameters()
         self._condition_values: dict[str, bool | Unresolved] = {}
-        self._evaluating: list[str] = []
         for name in self._condition_order():  # dependencies first, so evaluation never recurses deeply
             self._condition(name, root)
         for logical_id, resource in self._resources.items():
@@ -514,26 +513,26 @@ class Template:
                     order.append(finished)
         return order
 
-    def _raise_cycle(self, cycle: list[str]) -> None:
+    def _raise_cycle(self, cycle: list[str]) -> NoReturn:
         """A condition that depends on itself, reported at the first condition of the cycle."""
         location = self._root.get("Conditions").key_location(cycle[0])
         raise TemplateError(f"condition {cycle[0]} depends on itself: {_clip(' -> '.join(cycle), 200)}", location)
 
     def _condition(self, name: str | None, at: Node) -> bool | Unresolved:
-        """A named condition's value, memoized; unknown names and cycles are TemplateErrors."""
+        """A named condition's value, memoized; an unknown name is a TemplateError.
+
+        Construction evaluates conditions in :meth:`_condition_order`, so the conditions one refers
+        to are already known (no deep recursion) and cycles were reported before.
+        """
         if name is None or name not in self._condition_defs:
             raise TemplateError(f"unknown condition {name}", at.location)
         if name in self._condition_values:
             return self._condition_values[name]
-        if name in self._evaluating:
-            self._raise_cycle(self._evaluating[self._evaluating.index(name) :] + [name])
-        self._evaluating.append(name)
         self._in_conditions += 1
         try:
             value = self._condition_expr(self._condition_defs[name])
         finally:
             self._in_conditions -= 1
-            self._evaluating.pop()
         self._condition_values[name] = value
         return value
 
