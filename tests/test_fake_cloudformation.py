@@ -354,7 +354,9 @@ def test_delay_provokes_read_timeout_then_recovers(fake):
     client = client_for(fake, read_timeout=0.3, retries={"max_attempts": 0})
     with pytest.raises(ReadTimeoutError):
         client.describe_stacks(StackName="a")
-    assert client.describe_stacks(StackName="a")["Stacks"][0]["StackName"] == "a"
+    patient = client_for(fake, retries={"max_attempts": 0})   # the rule is used up: answered at once
+    assert patient.describe_stacks(StackName="a")["Stacks"][0]["StackName"] == "a"
+    assert len(fake.calls("DescribeStacks")) == 2
 
 
 def test_stop_interrupts_delayed_requests_and_closes_port():

@@ -72,7 +72,10 @@ def test_result_is_frozen(cfn):
 def test_by_stack_id_and_resources_read_by_id(cfn):
     stack_id = add_web(cfn)
     assert read_stack(settings(), stack_id).name == "web"
-    assert [r["params"]["StackName"] for r in cfn.calls("DescribeStackResources")] == [stack_id]
+    assert read_stack(settings(), "web").stack_id == stack_id
+    assert [r["params"]["StackName"] for r in cfn.calls("DescribeStacks")] == [stack_id, "web"]
+    # resources are read by the id DescribeStacks answered, whatever the caller passed
+    assert [r["params"]["StackName"] for r in cfn.calls("DescribeStackResources")] == [stack_id, stack_id]
 
 
 def test_resolved_value_preferred_and_masked_values_are_none(cfn):
@@ -247,8 +250,8 @@ def test_timeout(cfn):
 
 def test_timeout_then_recovered(cfn):
     add_web(cfn)
-    cfn.delay("DescribeStackResources", 5.0, times=1)
-    assert read_stack(settings(read_timeout=0.2), "web").resources
+    cfn.delay("DescribeStackResources", 10.0, times=1)
+    assert read_stack(settings(read_timeout=1.0), "web").resources
     assert len(cfn.calls("DescribeStackResources")) == 2
 
 
