@@ -26,7 +26,17 @@ Decisions where CloudFormation's behaviour is not spelled out in its documentati
   from the template (the branch Fn::If takes, a Mappings entry, a literal list item Fn::Select picks)
   keeps its own nodes and lines; a scalar branch of Fn::If keeps its own line too;
 * Fn::Length, Fn::ToJsonString, Fn::FindInMap's DefaultValue and Fn::ForEach need
-  ``Transform: AWS::LanguageExtensions``, as in CloudFormation; Fn::ForEach is not expanded.
+  ``Transform: AWS::LanguageExtensions``, as in CloudFormation; Fn::ForEach is not expanded;
+* Fn::Equals compares values as CloudFormation strings (``1`` equals ``"1"``, ``true`` equals
+  ``"true"``); every item of Fn::And/Fn::Or is evaluated, so a mistake in any of them is reported
+  even when another item already decides the result;
+* a Ref or Fn::GetAtt to a resource whose Condition is false is an error (CloudFormation fails the
+  stack), and so is one in the Conditions section;
+* a name written as a plain YAML scalar is read as written (``Condition: No`` names the condition
+  "No", which YAML 1.1 would read as false);
+* one :meth:`Template.resolve` call may compute at most :data:`MAX_COMPUTED` characters of values,
+  so exponential constructions (nested Fn::Base64, Fn::Sub repeating a variable) fail instead of
+  exhausting memory.
 """
 
 from __future__ import annotations
@@ -84,7 +94,7 @@ class TemplateError(SourceError):
     """A template CloudFormation would reject; always carries the location of the offending node."""
 
     def __init__(self, message: str, location: Location) -> None:
-        super().__init__(" ".join(message.split()), location)
+        super().__init__(" ".join(message.splitlines()), location)
 
 
 @dataclass(frozen=True)
@@ -264,9 +274,9 @@ class Template:
         self._budget = MAX_COMPUTED
         if not root.is_mapping():
             raise TemplateError("a CloudFormation template must be a mapping", root.location)
-        self.transforms: tuple[str, ...] = self._read_transforms()
+        self._transforms = self._read_transforms()
         self._mappings = self._read_mappings()
-        self._resources, self.unexpanded_for_each = self._read_resources()
+        self._resources, self._unexpanded_for_each = self._read_resources()
         self._condition_defs = self._read_condition_defs()
         self._parameters = self._read_parameters()
         self._condition_values: dict[str, bool | Unresolved] = {}
@@ -276,6 +286,16 @@ class Template:
             self._check_resource_condition(logical_id, resource)
 
     # ----------------------------------------------------------------- public API
+
+    @property
+    def transforms(self) -> tuple[str, ...]:
+        """The names in the template's Transform section (the caller decides what a macro means)."""
+        return self._transforms
+
+    @property
+    def unexpanded_for_each(self) -> tuple[tuple[str, Location], ...]:
+        """The ``Fn::ForEach::Name`` blocks of Resources, which :meth:`resources` does not expand."""
+        return self._unexpanded_for_each
 
     def parameter(self, name: str) -> ParameterValue:
         """A parameter's value: a string, a tuple of strings (list types) or Unresolved."""
@@ -329,9 +349,10 @@ class Template:
         items = node.value if node.is_sequence() else (node,)
         names = []
         for item in items:
-            if _name_of(item) is None:
+            name = _name_of(item)
+            if name is None:
                 raise TemplateError("Transform must be a transform name or a list of names", item.location)
-            names.append(item.value)
+            names.append(name)
         return tuple(names)
 
     def _read_mappings(self) -> Mapping[str, Node]:
@@ -441,16 +462,18 @@ class Template:
                 raise TemplateError(f"parameter {name}: AllowedValues must be a list", allowed.location)
             options = [item.text() for item in allowed.value]
             if value not in options:
-                shown = ", ".join(str(option) for option in options)
+                shown = _clip(", ".join(str(option) for option in options), 200)
                 raise TemplateError(f"{prefix} is not one of AllowedValues [{shown}]{described}", location)
         pattern = spec.get("AllowedPattern")
         if pattern is not None:
+            if _name_of(pattern) is None:
+                raise TemplateError(f"parameter {name}: AllowedPattern must be a string", pattern.location)
             try:
-                matched = re.fullmatch(pattern.text() or "", value) is not None
+                matched = re.fullmatch(_name_of(pattern), value) is not None
             except re.error as error:
                 raise TemplateError(f"parameter {name}: AllowedPattern is not a valid regular expression ({error})", pattern.location) from None
             if not matched:
-                raise TemplateError(f"{prefix} does not match AllowedPattern {pattern.text()}{described}", location)
+                raise TemplateError(f"{prefix} does not match AllowedPattern {_clip(_name_of(pattern))}{described}", location)
         for key, too_far in (("MinLength", lambda limit: len(value) < limit), ("MaxLength", lambda limit: len(value) > limit)):
             limit_node = spec.get(key)
             if limit_node is None:
@@ -477,7 +500,7 @@ class Template:
 
     def _require_extensions(self, what: str, location: Location) -> None:
         """``what`` exists only with the AWS::LanguageExtensions transform."""
-        if LANGUAGE_EXTENSIONS not in self.transforms:
+        if LANGUAGE_EXTENSIONS not in self._transforms:
             raise TemplateError(f"{what} needs Transform: {LANGUAGE_EXTENSIONS}", location)
 
     # ----------------------------------------------------------------- conditions
@@ -492,7 +515,7 @@ class Template:
         for first in self._condition_defs:
             if first in done:
                 continue
-            path = [first]
+            path, on_path = [first], {first}
             pending = [iter(_condition_refs(self._condition_defs[first]))]
             while pending:
                 for name, at in pending[-1]:
@@ -500,15 +523,17 @@ class Template:
                         continue  # not a name: evaluation says what is wrong
                     if name not in self._condition_defs:
                         raise TemplateError(f"unknown condition {name}", at.location)
-                    if name in path:
+                    if name in on_path:
                         self._raise_cycle(path[path.index(name) :] + [name])
                     if name not in done:
                         path.append(name)
+                        on_path.add(name)
                         pending.append(iter(_condition_refs(self._condition_defs[name])))
                         break
                 else:
                     pending.pop()
                     finished = path.pop()
+                    on_path.discard(finished)
                     done.add(finished)
                     order.append(finished)
         return order
