@@ -825,6 +825,16 @@ def test_error_messages_are_one_line() -> None:
         ("Conditions:\n  A: !Equals [a, a]\n  C: !Equals [!If [A, x, y], x]\nResources: {}\n", "Fn::If cannot be used in the Conditions section", "  C:"),
         ("Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags:\n        Fn::ForEach::T: [X, [a], {}]\n", "Fn::ForEach::T needs Transform: AWS::LanguageExtensions", "Fn::ForEach"),
         ("Resources:\n  Fn::ForEach::R: [X, [a], {}]\n", "Fn::ForEach::R needs Transform: AWS::LanguageExtensions", "Fn::ForEach"),
+        ("Resources:\n  R: [a]\n", "resource R must be a mapping", "  R:"),
+        ("Resources:\n  R: {Type: AWS::S3::Bucket, Condition: [a]}\n", "resource R: Condition must be a condition name", "  R:"),
+        ("Parameters:\n  P: text\nResources: {}\n", "parameter P must be a mapping", "  P:"),
+        ("Parameters:\n  P:\n    Type: String\n    Default: a\n    AllowedPattern: [a]\nResources: {}\n", "parameter P: AllowedPattern must be a string", "AllowedPattern"),
+        ("Mappings: [a]\nResources: {}\n", "the Mappings section must be a mapping", "Mappings"),
+        ("Mappings:\n  M: [a]\nResources: {}\n", "mapping M must be a mapping of keys", "  M:"),
+        ("Conditions:\n  C: !Not [{Condition: [a]}]\nResources: {}\n", "Condition expects a condition name", "  C:"),
+        ("Conditions:\n  C: !Not [!Equals [a, a]]\nResources:\n  R:\n    Type: AWS::S3::Bucket\n    Condition: C\n  U:\n    Type: AWS::S3::Bucket\n    Properties:\n      A: !GetAtt R.Arn\n", "Fn::GetAtt R: the resource is not created (its condition C is false)", "!GetAtt"),
+        ("Transform: AWS::LanguageExtensions\nMappings: {M: {a: {b: c}}}\nResources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      A: !FindInMap [M, a, b, {Default: x}]\n", "Fn::FindInMap expects [map, top-level key, second-level key] and optionally {DefaultValue: value}", "FindInMap"),
+        ("Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      A: !Sub [x, [y]]\n", "Fn::Sub expects a string or [string, {name: value}]", "!Sub"),
     ],
 )
 def test_more_errors(text: str, message: str, marker: str) -> None:
