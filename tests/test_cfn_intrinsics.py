@@ -914,3 +914,10 @@ def test_long_condition_chains_do_not_recurse_deeply() -> None:
     error = error_of(f"Conditions:\n{cycle}Resources: {{}}\n")
     assert error.message.startswith("condition C0 depends on itself: C0 -> C1 -> C2") and len(error.message) < 300
     assert error.location == Location(FILE, 2)
+
+
+def test_a_parameter_value_known_to_be_unknown_stays_unresolved():
+    """A NoEcho value the deployed stack masks must not fall back to the Default."""
+    template = load(BASE, parameter_values={"Env": Unresolved("parameter Env is NoEcho: the stack masks its value")})
+    value = template.parameter("Env")
+    assert isinstance(value, Unresolved) and "NoEcho" in value.reason

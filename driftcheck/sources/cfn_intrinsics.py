@@ -101,7 +101,7 @@ class TemplateError(SourceError):
 class TemplateInputs:
     """What the command line tells the evaluator; mappings are frozen on creation."""
 
-    parameter_values: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    parameter_values: Mapping[str, "str | Unresolved"] = field(default_factory=lambda: _EMPTY)  # Unresolved: known to be unknown
     region: str | None = None
     account_id: str | None = None
     stack_name: str | None = None
@@ -424,6 +424,8 @@ class Template:
             raise TemplateError(f"parameter {name} has unsupported Type {type_name}", location)
         element, is_list, ssm_value = kind
         override = self._inputs.parameter_values.get(name)
+        if isinstance(override, Unresolved):  # e.g. a NoEcho value the deployed stack masks
+            return override
         if override is not None:
             text, source = str(override), "value"
         elif ssm_value:
