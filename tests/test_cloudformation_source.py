@@ -450,3 +450,368 @@ def test_a_live_change_is_drift_at_the_line_that_declares_it(override, path, nee
     differences = drift(check(only(collect(FULL)), live_full(**override)))
     assert list(differences) == [path]
     assert differences[path][2] == at(FULL, needle)
+
+
+# --------------------------------------------------------------------------- values produced by intrinsics
+
+INTRINSICS = """\
+AWSTemplateFormatVersion: 2010-09-09
+Parameters:
+  Env:
+    Type: String
+    Default: prod
+  Timeout:
+    Type: Number
+    Default: "90"
+Mappings:
+  EnvConfig:
+    prod:
+      Infra: arn:aws:imagebuilder:us-east-1:111122223333:infrastructure-configuration/prod
+      Tags: [latest, stable]
+    dev:
+      Infra: arn:aws:imagebuilder:us-east-1:111122223333:infrastructure-configuration/dev
+      Tags: [dev]
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  WebPipeline:
+    Type: AWS::ImageBuilder::ImagePipeline
+    Properties:
+      Name: !Sub "${Env}-web"
+      ImageRecipeArn: !Sub arn:${AWS::Partition}:imagebuilder:${AWS::Region}:${AWS::AccountId}:image-recipe/web/1.0.0
+      InfrastructureConfigurationArn: !FindInMap [EnvConfig, !Ref Env, Infra]
+      Status: !If [IsProd, ENABLED, DISABLED]
+      ImageTestsConfiguration:
+        TimeoutMinutes: !Ref Timeout
+      Schedule: !If
+        - IsProd
+        - ScheduleExpression: cron(0 6 ? * MON *)
+          PipelineExecutionStartCondition: EXPRESSION_MATCH_ONLY
+        - !Ref AWS::NoValue
+      ImageScanningConfiguration:
+        EcrConfiguration:
+          ContainerTags: !FindInMap [EnvConfig, !Ref Env, Tags]
+      Tags:
+        Env: !Ref Env
+"""
+
+
+def test_values_produced_by_intrinsics_are_mapped_with_their_lines():
+    pipeline = only(collect(INTRINSICS, region="us-east-1", account_id=ACCOUNT))
+    assert pipeline.name == "prod-web"
+    assert fields(pipeline) == declared(
+        name="prod-web",
+        infrastructureConfigurationArn="arn:aws:imagebuilder:us-east-1:111122223333:infrastructure-configuration/prod",
+        status="ENABLED",
+        imageTestsConfiguration={"imageTestsEnabled": None, "timeoutMinutes": 90},
+        schedule={
+            "scheduleExpression": "cron(0 6 ? * MON *)",
+            "pipelineExecutionStartCondition": "EXPRESSION_MATCH_ONLY",
+            "autoDisablePolicy": None,
+        },
+        imageScanningConfiguration={"imageScanningEnabled": None, "ecrConfiguration": {"containerTags": ["latest", "stable"]}},
+        tags={"Env": "prod"},
+    )
+    locations = pipeline.field_locations
+    assert locations["name"] == at(INTRINSICS, "Name: !Sub")
+    assert locations["imageRecipeArn"] == at(INTRINSICS, "ImageRecipeArn: !Sub")
+    assert locations["infrastructureConfigurationArn"] == at(INTRINSICS, "InfrastructureConfigurationArn:")
+    assert locations["status"] == at(INTRINSICS, "Status: !If")
+    # the block !If chose keeps its own lines
+    assert locations["schedule"] == at(INTRINSICS, "Schedule: !If")
+    assert locations["schedule.scheduleExpression"] == at(INTRINSICS, "- ScheduleExpression:")
+    assert locations["schedule.pipelineExecutionStartCondition"] == at(INTRINSICS, "PipelineExecutionStartCondition:")
+    assert locations["imageScanningConfiguration.ecrConfiguration.containerTags"] == at(INTRINSICS, "ContainerTags:")
+    assert locations["tags.Env"] == at(INTRINSICS, "Env: !Ref Env")
+
+
+def test_intrinsic_values_in_sync_and_drifted_end_to_end():
+    pipeline = only(collect(INTRINSICS, region="us-east-1", account_id=ACCOUNT))
+    current = dict(
+        name="prod-web",
+        arn=f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-pipeline/prod-web",
+        infrastructureConfigurationArn="arn:aws:imagebuilder:us-east-1:111122223333:infrastructure-configuration/prod",
+        imageTestsConfiguration={"imageTestsEnabled": True, "timeoutMinutes": 90},
+        schedule={"scheduleExpression": "cron(0 6 ? * MON *)", "pipelineExecutionStartCondition": "EXPRESSION_MATCH_ONLY"},
+        imageScanningConfiguration={"imageScanningEnabled": False, "ecrConfiguration": {"repositoryName": "image-builder-image-scanning-repository", "containerTags": ["latest", "stable"]}},
+        tags={**CFN_SYSTEM_TAGS, "Env": "prod"},
+    )
+    in_sync(check(pipeline, live(**current)))
+    changed = {**current, "schedule": {"scheduleExpression": "cron(0 6 ? * MON *)", "pipelineExecutionStartCondition": START}}
+    assert drift(check(pipeline, live(**changed))) == {
+        "schedule.pipelineExecutionStartCondition": ("EXPRESSION_MATCH_ONLY", START, at(INTRINSICS, "PipelineExecutionStartCondition:")),
+    }
+
+
+def test_if_choosing_no_value_removes_the_optional_block_so_it_is_expected_unset():
+    pipeline = only(collect(INTRINSICS, region="us-east-1", account_id=ACCOUNT, parameters=(("Env", "dev"),)))
+    assert fields(pipeline)["schedule"] is None and fields(pipeline)["status"] == "DISABLED"
+    assert "schedule" not in pipeline.field_locations
+
+
+def test_ref_no_value_removes_a_property_and_a_list_item():
+    text = f"""\
+    AWSTemplateFormatVersion: 2010-09-09
+    Resources:
+      WebPipeline:
+        Type: AWS::ImageBuilder::ImagePipeline
+        Properties:
+          Name: web
+          Description: !Ref AWS::NoValue
+          ImageRecipeArn: {RECIPE}
+          InfrastructureConfigurationArn: {INFRA}
+          ImageScanningConfiguration:
+            EcrConfiguration:
+              ContainerTags: [latest, !Ref AWS::NoValue, stable]
+    """
+    pipeline = only(collect(text))
+    assert fields(pipeline)["description"] is None
+    assert fields(pipeline)["imageScanningConfiguration"]["ecrConfiguration"] == {"containerTags": ["latest", "stable"]}
+    # a live description set by hand is drift, declared at the pipeline (nothing is written for it)
+    assert drift(check(pipeline, live(description="set by hand", imageScanningConfiguration={"ecrConfiguration": {"containerTags": ["latest", "stable"]}}))) == {
+        "description": (None, "set by hand", at(text, "WebPipeline:")),
+    }
+
+
+def test_long_form_intrinsics_as_yaml_mappings_mean_the_same_as_short_forms():
+    short = """\
+    AWSTemplateFormatVersion: 2010-09-09
+    Parameters:
+      Env: {Type: String, Default: prod}
+    Resources:
+      Recipe:
+        Type: AWS::ImageBuilder::ImageRecipe
+      Role:
+        Type: AWS::IAM::Role
+      WebPipeline:
+        Type: AWS::ImageBuilder::ImagePipeline
+        Properties:
+          Name: !Sub "${Env}-web"
+          ImageRecipeArn: !Ref Recipe
+          ExecutionRole: !GetAtt Role.Arn
+          InfrastructureConfigurationArn: !Join [":", [arn, aws, !Select [0, [imagebuilder]]]]
+    """
+    long = """\
+    AWSTemplateFormatVersion: 2010-09-09
+    Parameters:
+      Env: {Type: String, Default: prod}
+    Resources:
+      Recipe:
+        Type: AWS::ImageBuilder::ImageRecipe
+      Role:
+        Type: AWS::IAM::Role
+      WebPipeline:
+        Type: AWS::ImageBuilder::ImagePipeline
+        Properties:
+          Name:
+            Fn::Sub: "${Env}-web"
+          ImageRecipeArn:
+            Ref: Recipe
+          ExecutionRole:
+            'Fn::GetAtt': [Role, Arn]
+          InfrastructureConfigurationArn:
+            Fn::Join: [":", [arn, aws, {"Fn::Select": [0, [imagebuilder]]}]]
+    """
+    binding = StackBinding("web-stack", stack=stack(resources={"Recipe": ("AWS::ImageBuilder::ImageRecipe", RECIPE), "Role": ("AWS::IAM::Role", "ImageBuilderExec")}))
+    results = [only(collect(text, stacks=(binding,))) for text in (short, long)]
+    assert fields(results[0]) == fields(results[1]) == declared(
+        name="prod-web", imageRecipeArn=RECIPE, executionRole=ROLE, infrastructureConfigurationArn="arn:aws:imagebuilder", tags=None,
+    )
+    # without the stack, Ref and GetAtt to resources are unresolved (never compared), in both forms
+    for text in (short, long):
+        values = fields(only(collect(text)))
+        assert isinstance(values["imageRecipeArn"], Unresolved) and isinstance(values["executionRole"], Unresolved)
+        assert "--stack" in values["imageRecipeArn"].reason
+
+
+# --------------------------------------------------------------------------- coercions
+
+
+def pipeline_with(properties: str, head: str = "") -> str:
+    """MINIMAL plus extra lines under Properties (given at 6 spaces), and extra top-level lines."""
+    return head + MINIMAL + textwrap.indent(textwrap.dedent(properties), "      ")
+
+
+COERCED = pipeline_with("""\
+EnhancedImageMetadataEnabled: "false"
+Description: 90
+DistributionConfigurationArn: 0123
+ExecutionRole: 2024-05-01
+ImageTestsConfiguration:
+  ImageTestsEnabled: True
+  TimeoutMinutes: "90"
+Schedule:
+  ScheduleExpression: "cron(0 6 * * ? *)"
+  AutoDisablePolicy:
+    FailureCount: " 3 "
+ImageScanningConfiguration:
+  ImageScanningEnabled: "TRUE"
+  EcrConfiguration:
+    ContainerTags: [1.0, 0123, true]
+Tags:
+  Count: 5
+  Enabled: yes
+  Since: 2024-05-01
+  Octal: 0123
+""")
+
+
+def test_cloudformation_value_habits_become_the_api_types():
+    values = fields(only(collect(COERCED)))
+    assert values["enhancedImageMetadataEnabled"] is False
+    assert values["imageTestsConfiguration"] == {"imageTestsEnabled": True, "timeoutMinutes": 90}
+    assert values["schedule"]["autoDisablePolicy"] == {"failureCount": 3}
+    assert values["imageScanningConfiguration"]["imageScanningEnabled"] is True
+    # where the API says string, the text as written (YAML 1.1 would make 0123 octal 83 and 2024-05-01 a date)
+    assert values["description"] == "90"
+    assert values["distributionConfigurationArn"] == "0123"
+    assert values["executionRole"] == "2024-05-01"
+    assert values["imageScanningConfiguration"]["ecrConfiguration"]["containerTags"] == ["1.0", "0123", "true"]
+    assert values["tags"] == {"Count": "5", "Enabled": "yes", "Since": "2024-05-01", "Octal": "0123"}
+
+
+def test_coerced_values_are_in_sync_with_the_typed_live_values():
+    current = live(
+        enhancedImageMetadataEnabled=False,
+        description="90",
+        distributionConfigurationArn="0123",
+        executionRole="2024-05-01",
+        imageTestsConfiguration={"imageTestsEnabled": True, "timeoutMinutes": 90},
+        schedule={"scheduleExpression": "cron(0 6 * * ? *)", "pipelineExecutionStartCondition": START, "autoDisablePolicy": {"failureCount": 3}},
+        imageScanningConfiguration={"imageScanningEnabled": True, "ecrConfiguration": {"containerTags": ["0123", "1.0", "true"]}},
+        tags={**CFN_SYSTEM_TAGS, "Count": "5", "Enabled": "yes", "Since": "2024-05-01", "Octal": "0123"},
+    )
+    in_sync(check(only(collect(COERCED)), current))
+
+
+def test_json_values_are_coerced_the_same_way():
+    text = json.dumps({
+        "Resources": {"WebPipeline": {"Type": RESOURCE_TYPE, "Properties": {
+            "Name": "web", "ImageRecipeArn": RECIPE, "InfrastructureConfigurationArn": INFRA,
+            "EnhancedImageMetadataEnabled": "true", "Description": 90,
+            "ImageTestsConfiguration": {"ImageTestsEnabled": "False", "TimeoutMinutes": "120"},
+            "Tags": {"Enabled": True, "Count": 5},
+        }}},
+    }, indent=2)
+    values = fields(only(collect(load_text(text, "t.json"))))
+    assert values["enhancedImageMetadataEnabled"] is True
+    assert values["description"] == "90"
+    assert values["imageTestsConfiguration"] == {"imageTestsEnabled": False, "timeoutMinutes": 120}
+    assert values["tags"] == {"Enabled": "true", "Count": "5"}
+
+
+@pytest.mark.parametrize(
+    ("lines", "needle", "message"),
+    [
+        ('EnhancedImageMetadataEnabled: "maybe"', "EnhancedImageMetadataEnabled:", "EnhancedImageMetadataEnabled: expected a boolean (true or false), got 'maybe'"),
+        ("EnhancedImageMetadataEnabled: 1", "EnhancedImageMetadataEnabled:", "EnhancedImageMetadataEnabled: expected a boolean (true or false), got '1'"),
+        ("ImageTestsConfiguration:\n  TimeoutMinutes: ninety", "TimeoutMinutes:", "ImageTestsConfiguration.TimeoutMinutes: expected an integer, got 'ninety'"),
+        ("ImageTestsConfiguration:\n  TimeoutMinutes: 90.5", "TimeoutMinutes:", "ImageTestsConfiguration.TimeoutMinutes: expected an integer, got '90.5'"),
+        ("ImageTestsConfiguration:\n  TimeoutMinutes: true", "TimeoutMinutes:", "ImageTestsConfiguration.TimeoutMinutes: expected an integer, got 'true'"),
+        ("Description: [a, b]", "Description:", "Description: expected a single value, got a list"),
+        ("Schedule: cron(0 6 * * ? *)", "Schedule:", "Schedule: expected a mapping"),
+        ("Workflows:\n  WorkflowArn: arn:x", "WorkflowArn:", "Workflows: expected a list"),
+        ("Workflows:\n  - WorkflowArn: arn:x\n    Parameters:\n      - Name: a\n        Value: x", "Value: x", "Workflows[0].Parameters[0].Value: expected a list"),
+        ("Tags:\n  Team: [a]", "Team:", "Tags.Team: expected a single value, got a list"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_pipeline_error_naming_file_line_and_property(lines, needle, message):
+    text = pipeline_with(lines)
+    assert failed(collect(text)) == f"{at(text, needle)}: {message}"
+
+
+def test_coerce_scalar_directly():
+    from driftcheck.fields import spec_at
+
+    boolean, integer, string = (spec_at(p) for p in ("enhancedImageMetadataEnabled", "imageTestsConfiguration.timeoutMinutes", "description"))
+    assert coerce_scalar(Node("false", 3, FILE), boolean, "X") is False
+    assert coerce_scalar(Node("-5", 3, FILE), integer, "X") == -5
+    assert coerce_scalar(Node(83, 3, FILE, raw="0123"), string, "X") == "0123"
+    assert coerce_scalar(Node(True, 3, FILE), string, "X") == "true"
+
+
+# --------------------------------------------------------------------------- unknown properties and malformed values
+
+
+def test_an_unknown_property_is_a_pipeline_error_with_its_line_and_the_valid_names():
+    text = pipeline_with("Tagz:\n  Team: web\n")
+    error = failed(collect(text))
+    assert error.startswith(f"{at(text, 'Tagz:')}: {RESOURCE_TYPE}: unknown property 'Tagz'; valid properties: ")
+    valid = error.split("valid properties: ")[1].split(", ")
+    assert valid == sorted(valid)
+    assert {"Name", "Tags", "Workflows", "ImageTags", "LoggingConfiguration", "ContainerRecipeArn"} <= set(valid)
+    # read-only attributes are not properties one can write
+    assert not {"Arn", "Platform", "DateCreated", "ConsecutiveFailures"} & set(valid)
+
+
+@pytest.mark.parametrize(
+    ("lines", "needle", "where", "valid"),
+    [
+        # API fields CloudFormation's schema does not have: the template is rejected, so nothing is compared
+        ("Schedule:\n  ScheduleExpression: cron(0 6 * * ? *)\n  Timezone: Europe/Paris", "Timezone:", "Schedule",
+         "AutoDisablePolicy, PipelineExecutionStartCondition, ScheduleExpression"),
+        ("ImageScanningConfiguration:\n  ImageScanningTypes: [ON_DEMAND_AMI_CVE]", "ImageScanningTypes:", "ImageScanningConfiguration",
+         "EcrConfiguration, ImageScanningEnabled"),
+        ("ImageScanningConfiguration:\n  ScanResultCondition:\n    MaximumSeverityLabel: HIGH", "ScanResultCondition:", "ImageScanningConfiguration",
+         "EcrConfiguration, ImageScanningEnabled"),
+        ("Workflows:\n  - WorkflowArn: arn:x\n    OnFail: ABORT", "OnFail:", "Workflows[0]",
+         "OnFailure, ParallelGroup, Parameters, WorkflowArn"),
+        # camelCase API names are not CloudFormation names
+        ("ImageTestsConfiguration:\n  timeoutMinutes: 90", "timeoutMinutes:", "ImageTestsConfiguration",
+         "ImageTestsEnabled, TimeoutMinutes"),
+    ],
+)
+def test_an_unknown_nested_property_is_a_pipeline_error(lines, needle, where, valid):
+    text = pipeline_with(lines)
+    key = needle.rstrip(":")
+    assert failed(collect(text)) == f"{at(text, needle)}: {where}: unknown property '{key}'; valid properties: {valid}"
+
+
+@pytest.mark.parametrize(
+    ("lines", "needle", "path"),
+    [
+        ("Description:", "Description:", "Description"),
+        ("Description: null", "Description:", "Description"),
+        ("ImageTestsConfiguration:\n  TimeoutMinutes: ~", "TimeoutMinutes:", "ImageTestsConfiguration.TimeoutMinutes"),
+        ("ImageScanningConfiguration:\n  EcrConfiguration:\n    ContainerTags: [a, null]", "ContainerTags:", "ImageScanningConfiguration.EcrConfiguration.ContainerTags[1]"),
+    ],
+)
+def test_a_null_value_is_rejected_as_cloudformation_does(lines, needle, path):
+    # CloudFormation: "Template format error: [/Resources/.../Properties/...] 'null' values are not allowed in templates"
+    text = pipeline_with(lines)
+    assert failed(collect(text)) == f"{at(text, needle)}: {path}: 'null' values are not allowed in templates"
+
+
+def test_tags_written_as_a_list_of_key_value_pairs_is_a_clear_error():
+    text = pipeline_with("Tags:\n  - Key: Team\n    Value: web\n")
+    assert failed(collect(text)) == (
+        f"{at(text, '- Key: Team')}: Tags: expected a map of key: value for {RESOURCE_TYPE}, not a list of Key/Value pairs"
+    )
+
+
+def test_a_pipeline_without_name_or_properties_is_an_error():
+    text = MINIMAL.replace("      Name: web\n", "")
+    assert failed(collect(text)) == f"{at(text, 'WebPipeline:')}: WebPipeline has no Name (required for {RESOURCE_TYPE})"
+    bare = "Resources:\n  WebPipeline:\n    Type: AWS::ImageBuilder::ImagePipeline\n"
+    assert failed(collect(bare)) == (
+        f"{FILE}:2: WebPipeline has no Properties (Name and InfrastructureConfigurationArn are required)"
+    )
+
+
+def test_an_unknown_yaml_tag_is_an_input_error_at_its_line():
+    text = MINIMAL.replace("Name: web", "Name: !Vault secret/web")
+    result = collect(text)
+    assert result.pipelines == ()
+    assert result.errors == (InputError(at(text, "Name: !Vault"), "unknown tag !Vault: not a CloudFormation intrinsic function"),)
+
+
+def test_a_template_error_in_properties_is_a_pipeline_error_with_file_and_line():
+    text = MINIMAL.replace("Name: web", "Name: !Ref Nope")
+    assert failed(collect(text)) == f"{at(text, 'Name: !Ref Nope')}: Ref to unknown parameter or resource Nope"
+
+
+def test_a_template_error_outside_resources_is_an_input_error_with_its_line():
+    text = MINIMAL + "Conditions:\n  IsProd: !Equals [!Ref Nope, prod]\n"
+    result = collect(text)
+    assert result.pipelines == ()
+    assert result.errors == (InputError(at(text, "IsProd:"), "Ref to unknown parameter or resource Nope"),)

@@ -136,10 +136,6 @@ def load_parameter_file(path: Path) -> ParameterFile:
     return ParameterFile(freeze(values), freeze(tags) if tags is not None else None)
 
 
-def _pascal(name: str) -> str:
-    return name[0].upper() + name[1:]
-
-
 class _Problem(Exception):
     def __init__(self, message: str, location: Location) -> None:
         super().__init__(message)
@@ -189,7 +185,12 @@ class _Converter:
     def structure(self, spec: FieldSpec, node: Node, api_prefix: str, cfn_prefix: str) -> dict[str, Any]:
         if not node.is_mapping():
             raise _Problem(f"{cfn_prefix or 'Properties'}: expected a mapping", node.location)
-        children = {_pascal(name): (name, child) for name, child in spec.children.items() if not child.overlay.output_only}
+        # CloudFormation's names: the API's in PascalCase, minus read-only fields and those its schema lacks
+        children = {
+            child.cfn_name: (name, child)
+            for name, child in spec.children.items()
+            if child.cfn_name is not None and not child.overlay.output_only
+        }
         for key in node.value:
             if key not in children:
                 valid = ", ".join(sorted(children))
@@ -201,8 +202,8 @@ class _Converter:
             cfn_path = f"{cfn_prefix}.{cfn_name}" if cfn_prefix else cfn_name
             value = node.get(cfn_name)
             if value is None:
-                if child.overlay.service_fills or not child.overlay.cfn_supported:
-                    continue  # the service picks the value, or CloudFormation cannot set it: not compared
+                if child.overlay.service_fills:
+                    continue  # the service picks the value: not compared
                 result[name] = None
                 continue
             self.locations[api_path] = node.key_location(cfn_name)
@@ -213,7 +214,7 @@ class _Converter:
         if isinstance(node.value, Unresolved):
             return node.value
         if node.value is None and node.is_scalar():
-            return None
+            raise _Problem(f"{cfn_path}: 'null' values are not allowed in templates", node.location)
         if spec.type == "structure":
             return self.structure(spec, node, api_path, cfn_path)
         if spec.type == "map":
@@ -227,10 +228,7 @@ class _Converter:
             out: dict[str, Any] = {}
             for key, item in node.value.items():
                 self.locations[f"{api_path}.{key}"] = node.key_location(key)
-                if isinstance(item.value, Unresolved):
-                    out[key] = item.value
-                else:
-                    out[key] = coerce_scalar(item, _STRING, f"{cfn_path}.{key}")
+                out[key] = self.value(_STRING, item, f"{api_path}.{key}", f"{cfn_path}.{key}")
             return out
         if spec.type == "list" and spec.item is not None:
             if not node.is_sequence():
