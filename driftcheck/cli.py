@@ -89,12 +89,10 @@ def _parse_stacks(values: tuple[str, ...]) -> list[tuple[str | None, str]]:
     return stacks
 
 
-def _read_stacks(stacks: list[tuple[str | None, str]], settings: AwsSettings | None) -> tuple[StackBinding, ...]:
+def _read_stacks(stacks: list[tuple[str | None, str]], settings: AwsSettings) -> tuple[StackBinding, ...]:
     """Read each --stack through the CloudFormation API; a stack that cannot be read is kept with its error."""
     bindings = []
     for template, name in stacks:
-        if settings is None:
-            raise UsageError("--stack reads the deployed stack from AWS, which --live (offline) rules out")
         try:
             bindings.append(StackBinding(name=name, template=template, stack=read_stack(settings, name)))
         except AwsCallError as exc:
@@ -115,6 +113,9 @@ def _default_region(region: str | None, profile: str | None) -> str | None:
 def _source_options(declaration: dict[str, Any], region: str | None, profile: str | None, settings: AwsSettings | None) -> SourceOptions:
     var_files = tuple(declaration["var_file"])
     variables = _parse_vars(declaration["var"])
+    stacks = _parse_stacks(declaration["stacks"])
+    if stacks and settings is None:
+        raise UsageError("--stack reads the deployed stack from AWS, which --live (offline) rules out")
     state = declaration["state"]
     return SourceOptions(
         terraform=TerraformOptions(
@@ -129,8 +130,9 @@ def _source_options(declaration: dict[str, Any], region: str | None, profile: st
             region=_default_region(region, profile),
             account_id=declaration["account_id"],
             stack_name=declaration["stack_name"],
-            stacks=_read_stacks(_parse_stacks(declaration["stacks"]), settings),
         ),
+        # read only once a template is found among the paths: no AWS call when nothing would use it
+        stacks=(lambda: _read_stacks(stacks, settings)) if stacks and settings is not None else None,
     )
 
 

@@ -8,20 +8,23 @@ Each :class:`SourceKind` maps to a source class with ``kind`` and ``collect(...)
   level) is loaded once and recognised by its *content*: a CloudFormation template, or a driftcheck
   pipeline file. Anything else in a directory (state files, tfvars.json, CI configs) is skipped with a
   note (``-v``); a file named explicitly that is neither is an input error.
+
+``--stack`` is read through :attr:`SourceOptions.stacks` only once discovery has found a template: no
+CloudFormation call is made for a run that has nothing for it to resolve.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, assert_never
 
 from driftcheck.model import InputError, Location
 from driftcheck.sources.base import SourceResult
-from driftcheck.sources.cloudformation import CloudFormationOptions, CloudFormationSource, is_template
+from driftcheck.sources.cloudformation import CloudFormationOptions, CloudFormationSource, StackBinding, is_template
 from driftcheck.sources.located import Document, DocumentError
 from driftcheck.sources.pipeline_file import PipelineFileSource, is_pipeline_file
 from driftcheck.sources.terraform import TerraformOptions, TerraformSource
@@ -61,6 +64,8 @@ class SourceOptions:
 
     terraform: TerraformOptions = field(default_factory=TerraformOptions)
     cloudformation: CloudFormationOptions = field(default_factory=CloudFormationOptions)
+    # --stack, read lazily: called (once) only when a CloudFormation template is among the paths
+    stacks: Callable[[], tuple[StackBinding, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ def _classify(path: Path, shown: str, explicit: bool) -> tuple[SourceKind | None
     try:
         document = load_file(path, shown)
     except DocumentError as exc:
+        log.debug("%s: %s", exc.location or shown, exc.message, exc_info=True)  # --debug: the traceback
         if explicit or _mentions_ours(path):
             return None, None, InputError(exc.location or Location(shown), exc.message)
         log.info("%s: skipped: not a template or driftcheck file (%s)", exc.location or shown, exc.message)
@@ -103,9 +109,27 @@ def _classify(path: Path, shown: str, explicit: bool) -> tuple[SourceKind | None
     return None, None, None
 
 
+_STATE_SUFFIXES = (".tfstate", ".tfstate.json", ".tfstate.backup")
+_TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
+_TERRAFORM_AUTO_VARS = ("terraform.tfvars", "terraform.tfvars.json")
+_TERRAFORM_AUTO_SUFFIXES = (".auto.tfvars", ".auto.tfvars.json")
+
+
 def _is_document(path: Path) -> bool:
     name = path.name
-    return path.suffix in DOCUMENT_SUFFIXES and not name.endswith(".tfvars.json") and not name.endswith(".tfstate.json")
+    return path.suffix in DOCUMENT_SUFFIXES and not name.endswith(_TFVARS_SUFFIXES) and not name.endswith(_STATE_SUFFIXES)
+
+
+def _terraform_file_skipped(path: Path, terraform_dir: bool) -> str | None:
+    """Why a Terraform state or variable file in a directory is not read by itself, or None (it is, or it is not one)."""
+    name = path.name
+    if name.endswith(_STATE_SUFFIXES):
+        return "Terraform state; pass it with --state to use it"
+    if name.endswith(_TFVARS_SUFFIXES):
+        if terraform_dir and (name in _TERRAFORM_AUTO_VARS or name.endswith(_TERRAFORM_AUTO_SUFFIXES)):
+            return None  # Terraform loads it itself
+        return "Terraform variable file that Terraform does not load by itself; pass it with --var-file to use it"
+    return None
 
 
 def discover(paths: Iterable[str]) -> Discovery:
@@ -122,11 +146,15 @@ def discover(paths: Iterable[str]) -> Discovery:
             errors.append(InputError(Location(shown), "no such file or directory"))
             continue
         if path.is_dir():
-            found = False
-            if any(path.glob("*.tf")):
+            found = terraform_dir = any(path.glob("*.tf"))
+            if terraform_dir:
                 add(SourceKind.TERRAFORM, shown)
-                found = True
-            for child in sorted(p for p in path.iterdir() if p.is_file() and _is_document(p)):
+            files = sorted(p for p in path.iterdir() if p.is_file())
+            for child in files:
+                why = _terraform_file_skipped(child, terraform_dir)
+                if why is not None:
+                    log.info("%s: skipped: %s", Path(shown) / child.name, why)
+            for child in (p for p in files if _is_document(p)):
                 kind, document, error = _classify(child, str(Path(shown) / child.name), explicit=False)
                 if error is not None:
                     errors.append(error)
@@ -153,8 +181,12 @@ def collect(paths: Iterable[str], options: SourceOptions) -> SourceResult:
     discovery = discover(paths)
     pipelines = []
     errors = list(discovery.errors)
-    if options.cloudformation.stacks and not discovery.inputs.get(SourceKind.CLOUDFORMATION):
+    templates = bool(discovery.inputs.get(SourceKind.CLOUDFORMATION))
+    if (options.stacks is not None or options.cloudformation.stacks) and not templates:
         errors.append(InputError(Location("--stack"), "--stack was given, but no CloudFormation template is among the paths"))
+    elif options.stacks is not None:
+        stacks = options.cloudformation.stacks + tuple(options.stacks())
+        options = replace(options, cloudformation=replace(options.cloudformation, stacks=stacks))
     for kind in SourceKind:
         items = discovery.inputs.get(kind)
         if not items:
