@@ -815,3 +815,362 @@ def test_a_template_error_outside_resources_is_an_input_error_with_its_line():
     result = collect(text)
     assert result.pipelines == ()
     assert result.errors == (InputError(at(text, "IsProd:"), "Ref to unknown parameter or resource Nope"),)
+
+
+# --------------------------------------------------------------------------- omitted properties
+
+
+def test_omitted_properties_are_expected_unset_except_those_the_service_fills():
+    values = fields(only(collect(MINIMAL)))
+    assert values == declared()
+    assert "workflows" not in values  # the service runs (and may report) its default workflows
+
+
+def test_minimal_template_is_in_sync_with_what_the_service_stores():
+    in_sync(check(only(collect(MINIMAL)), live()))
+
+
+def test_a_hand_set_live_value_of_an_omitted_property_is_drift():
+    differences = drift(check(only(collect(MINIMAL)), live(description="hand made", executionRole="HandRole", status="DISABLED")))
+    assert differences == {
+        "description": (None, "hand made", at(MINIMAL, "WebPipeline:")),
+        "executionRole": (None, "HandRole", at(MINIMAL, "WebPipeline:")),
+        "status": ("ENABLED", "DISABLED", at(MINIMAL, "WebPipeline:")),
+    }
+
+
+def test_a_live_schedule_of_a_template_without_one_is_drift():
+    differences = drift(check(only(collect(MINIMAL)), live(schedule={"scheduleExpression": "cron(0 6 * * ? *)"})))
+    assert list(differences) == ["schedule"]
+
+
+def test_omitted_workflows_are_not_compared_whatever_the_service_reports():
+    for workflows in ([], [{"workflowArn": BUILD_WORKFLOW, "onFailure": "CONTINUE"}], _DROP):
+        in_sync(check(only(collect(MINIMAL)), live(workflows=workflows)))
+
+
+def test_declared_workflows_are_compared_in_order():
+    text = pipeline_with(f"Workflows:\n  - WorkflowArn: {BUILD_WORKFLOW}\n  - WorkflowArn: {TEST_WORKFLOW}\n")
+    pipeline = only(collect(text))
+    in_sync(check(pipeline, live(workflows=[{"workflowArn": BUILD_WORKFLOW}, {"workflowArn": TEST_WORKFLOW}])))
+    swapped = drift(check(pipeline, live(workflows=[{"workflowArn": TEST_WORKFLOW}, {"workflowArn": BUILD_WORKFLOW}])))
+    assert set(swapped) == {"workflows[0].workflowArn", "workflows[1].workflowArn"}
+    assert swapped["workflows[1].workflowArn"][2] == at(text, f"- WorkflowArn: {TEST_WORKFLOW}")
+
+
+def test_an_omitted_ecr_repository_name_is_not_compared():
+    text = pipeline_with("ImageScanningConfiguration:\n  ImageScanningEnabled: true\n  EcrConfiguration:\n    ContainerTags: [latest]\n")
+    pipeline = only(collect(text))
+    assert fields(pipeline)["imageScanningConfiguration"] == {"imageScanningEnabled": True, "ecrConfiguration": {"containerTags": ["latest"]}}
+    for repository in ("image-builder-image-scanning-repository", "whatever-the-service-chose"):
+        scanning = {"imageScanningEnabled": True, "ecrConfiguration": {"repositoryName": repository, "containerTags": ["latest"]}}
+        in_sync(check(pipeline, live(imageScanningConfiguration=scanning)))
+
+
+def test_an_omitted_ecr_configuration_is_expected_unset():
+    text = pipeline_with("ImageScanningConfiguration:\n  ImageScanningEnabled: true\n")
+    pipeline = only(collect(text))
+    in_sync(check(pipeline, live(imageScanningConfiguration={"imageScanningEnabled": True})))
+    in_sync(check(pipeline, live(imageScanningConfiguration={"imageScanningEnabled": True, "ecrConfiguration": {"repositoryName": "image-builder-image-scanning-repository"}})))
+    differences = drift(check(pipeline, live(imageScanningConfiguration={"imageScanningEnabled": True, "ecrConfiguration": {"containerTags": ["x"]}})))
+    assert list(differences) == ["imageScanningConfiguration.ecrConfiguration"]
+
+
+def test_fields_cloudformation_cannot_express_are_not_drift_when_present_live():
+    text = pipeline_with("""\
+Schedule:
+  ScheduleExpression: cron(0 6 * * ? *)
+ImageScanningConfiguration:
+  ImageScanningEnabled: true
+""")
+    pipeline = only(collect(text))
+    assert "timezone" not in fields(pipeline)["schedule"]
+    assert set(fields(pipeline)["imageScanningConfiguration"]) == {"imageScanningEnabled", "ecrConfiguration"}
+    current = live(
+        schedule={"scheduleExpression": "cron(0 6 * * ? *)", "timezone": "America/New_York", "pipelineExecutionStartCondition": START},
+        imageScanningConfiguration={
+            "imageScanningEnabled": True,
+            "imageScanningTypes": ["ON_DEMAND_AMI_CVE"],
+            "scanResultCondition": {"maximumSeverityLabel": "HIGH", "fixAvailable": False},
+        },
+    )
+    in_sync(check(pipeline, current))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an omitted ImageScanningConfiguration is declared None as a whole, so a live block that holds only what "
+    "CloudFormation cannot express (imageScanningTypes) is reported as drift; telling 'unset' from 'inexpressible "
+    "only' needs normalize/diff support (not in cloudformation.py)",
+)
+def test_inexpressible_fields_of_an_omitted_block_are_not_drift():
+    in_sync(check(only(collect(MINIMAL)), live(imageScanningConfiguration={"imageScanningTypes": ["ON_DEMAND_AMI_CVE"]})))
+
+
+# --------------------------------------------------------------------------- tags and stack tags
+
+TAGGED = pipeline_with("Tags:\n  Team: web\n  Env: prod\n")
+
+
+def test_tags_are_a_map_with_a_line_per_key():
+    pipeline = only(collect(TAGGED))
+    assert fields(pipeline)["tags"] == {"Team": "web", "Env": "prod"}
+    assert pipeline.field_locations["tags.Team"] == at(TAGGED, "Team: web")
+    assert pipeline.field_locations["tags.Env"] == at(TAGGED, "Env: prod")
+
+
+def test_without_stack_tags_extra_live_tags_are_a_note_not_drift():
+    pipeline = only(collect(TAGGED))
+    assert dict(pipeline.partial_maps) == {"tags": STACK_TAGS_UNKNOWN}
+    result = in_sync(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "Team": "web", "Env": "prod", "CostCenter": "42"})))
+    assert any("CostCenter" in note and STACK_TAGS_UNKNOWN in note for note in result.notes), result.notes
+    assert not any("aws:cloudformation" in note for note in result.notes), result.notes
+    # a declared tag with another value live is still drift
+    changed = drift(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "Team": "ops", "Env": "prod", "CostCenter": "42"})))
+    assert changed == {"tags.Team": ("web", "ops", at(TAGGED, "Team: web"))}
+    # ... and so is a declared tag missing live
+    missing = drift(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "Team": "web"})))
+    assert missing == {"tags.Env": ("prod", None, at(TAGGED, "Env: prod"))}
+
+
+def test_without_tags_in_the_template_the_live_tags_are_still_only_a_note():
+    result = in_sync(check(only(collect(MINIMAL)), live(tags={**CFN_SYSTEM_TAGS, "CostCenter": "42"})))
+    assert any("CostCenter" in note for note in result.notes)
+
+
+def test_cloudformation_system_tags_are_never_drift():
+    in_sync(check(only(collect(TAGGED, stacks=(StackBinding("web-stack", stack=stack()),))), live(tags={**CFN_SYSTEM_TAGS, "Team": "web", "Env": "prod"})))
+
+
+def test_stack_tags_from_the_deployed_stack_are_expected_and_resource_tags_win():
+    binding = StackBinding("web-stack", stack=stack(tags={"CostCenter": "42", "Team": "stack-team"}))
+    pipeline = only(collect(TAGGED, stacks=(binding,)))
+    assert fields(pipeline)["tags"] == {"CostCenter": "42", "Team": "web", "Env": "prod"}
+    assert dict(pipeline.partial_maps) == {}
+    in_sync(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "CostCenter": "42", "Team": "web", "Env": "prod"})))
+    extra = drift(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "CostCenter": "42", "Team": "web", "Env": "prod", "Owner": "bob"})))
+    assert extra == {"tags.Owner": (None, "bob", at(TAGGED, "Tags:"))}
+    lost = drift(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "Team": "web", "Env": "prod"})))
+    assert list(lost) == ["tags.CostCenter"]
+
+
+def test_stack_tags_without_template_tags():
+    pipeline = only(collect(MINIMAL, stacks=(StackBinding("web-stack", stack=stack(tags={"CostCenter": "42"})),)))
+    assert fields(pipeline)["tags"] == {"CostCenter": "42"}
+    in_sync(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "CostCenter": "42"})))
+    # a stack without tags: the pipeline is expected to carry none but the system tags
+    bare = only(collect(MINIMAL, stacks=(StackBinding("web-stack", stack=stack()),)))
+    assert fields(bare)["tags"] is None and dict(bare.partial_maps) == {}
+    in_sync(check(bare, live()))
+    assert drift(check(bare, live(tags={**CFN_SYSTEM_TAGS, "Owner": "bob"}))) == {"tags": (None, {"Owner": "bob"}, at(MINIMAL, "WebPipeline:"))}
+
+
+def test_stack_tags_from_a_template_configuration_file(tmp_path):
+    config = tmp_path / "prod.json"
+    config.write_text(json.dumps({"Parameters": {}, "Tags": {"CostCenter": "42", "Team": "file-team"}}))
+    pipeline = only(collect(TAGGED, parameter_files=(config,)))
+    assert fields(pipeline)["tags"] == {"CostCenter": "42", "Team": "web", "Env": "prod"}
+    assert dict(pipeline.partial_maps) == {}
+    assert list(drift(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "CostCenter": "42", "Team": "web", "Env": "prod", "Owner": "bob"})))) == ["tags.Owner"]
+
+
+# --------------------------------------------------------------------------- real-template quirks
+
+
+def cdk_template() -> str:
+    """A CDK-synthesized template: hashed logical ids, many starting with ImagePipeline, only one a pipeline."""
+    def meta(path: str) -> dict[str, Any]:
+        return {"Metadata": {"aws:cdk:path": f"WebStack/{path}"}}
+
+    template = {
+        "Parameters": {
+            "BootstrapVersion": {
+                "Type": "AWS::SSM::Parameter::Value<String>",
+                "Default": "/cdk-bootstrap/hnb659fds/version",
+                "Description": "Version of the CDK Bootstrap resources in this environment",
+            }
+        },
+        "Resources": {
+            "ImagePipelineRoleB1E8D1A0": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}, **meta("ImagePipeline/Role/Resource")},
+            "ImagePipelineInstanceProfile4F2A4D2C": {"Type": "AWS::IAM::InstanceProfile", "Properties": {"Roles": [{"Ref": "ImagePipelineRoleB1E8D1A0"}]}},
+            "ImagePipelineInfraConfig7C2E1B7A": {"Type": "AWS::ImageBuilder::InfrastructureConfiguration", "Properties": {"Name": "web-infra", "InstanceProfileName": {"Ref": "ImagePipelineInstanceProfile4F2A4D2C"}}},
+            "ImagePipelineRecipe3D1F0C55": {"Type": "AWS::ImageBuilder::ImageRecipe", "Properties": {"Name": "web", "Version": "1.0.0", "ParentImage": "ami-123", "Components": []}},
+            "ImagePipelineLogGroup9A8B7C6D": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
+            "ImagePipelineImage0F1E2D3C": {"Type": "AWS::ImageBuilder::Image", "Properties": {
+                "ImageRecipeArn": {"Fn::GetAtt": ["ImagePipelineRecipe3D1F0C55", "Arn"]},
+                "InfrastructureConfigurationArn": {"Fn::GetAtt": ["ImagePipelineInfraConfig7C2E1B7A", "Arn"]},
+            }},
+            "ImagePipeline4A8B2C1D": {
+                "Type": "AWS::ImageBuilder::ImagePipeline",
+                "Properties": {
+                    "Name": "web",
+                    "ImageRecipeArn": {"Fn::GetAtt": ["ImagePipelineRecipe3D1F0C55", "Arn"]},
+                    "InfrastructureConfigurationArn": {"Fn::GetAtt": ["ImagePipelineInfraConfig7C2E1B7A", "Arn"]},
+                    "Status": "ENABLED",
+                    "Tags": {"Team": "web"},
+                },
+                **meta("ImagePipeline/Resource"),
+            },
+            "CDKMetadata": {"Type": "AWS::CDK::Metadata", "Properties": {"Analytics": "v2:deflate64:H4sIAAAA"}, **meta("CDKMetadata/Default")},
+        },
+        "Rules": {
+            "CheckBootstrapVersion": {
+                "Assertions": [{"Assert": {"Fn::Not": [{"Fn::Contains": [["1", "2", "3"], {"Ref": "BootstrapVersion"}]}]}, "AssertDescription": "old bootstrap"}]
+            }
+        },
+    }
+    return json.dumps(template, indent=1)
+
+
+def test_cdk_json_only_real_pipeline_resources_are_pipelines():
+    text = cdk_template()
+    document = load_text(text, "cdk.out/WebStack.template.json")
+    assert is_template(document.root)
+    pipeline = only(collect(document))
+    assert pipeline.id == "ImagePipeline4A8B2C1D"
+    assert pipeline.location == Location("cdk.out/WebStack.template.json", line_of(text, '"ImagePipeline4A8B2C1D": {'))
+    assert pipeline.field_locations["tags.Team"] == Location("cdk.out/WebStack.template.json", line_of(text, '"Team": "web"'))
+    values = fields(pipeline)
+    assert values["name"] == "web" and values["status"] == "ENABLED"
+    assert isinstance(values["imageRecipeArn"], Unresolved)
+    # with the deployed stack, GetAtt Arn of Image Builder resources is their physical id
+    infra = f"arn:aws:imagebuilder:eu-west-1:{ACCOUNT}:infrastructure-configuration/web-infra"
+    deployed = stack(resources={
+        "ImagePipelineRecipe3D1F0C55": ("AWS::ImageBuilder::ImageRecipe", RECIPE),
+        "ImagePipelineInfraConfig7C2E1B7A": ("AWS::ImageBuilder::InfrastructureConfiguration", infra),
+        "ImagePipeline4A8B2C1D": ("AWS::ImageBuilder::ImagePipeline", f"arn:aws:imagebuilder:eu-west-1:{ACCOUNT}:image-pipeline/web"),
+    })
+    bound = only(collect(document, stacks=(StackBinding("WebStack", stack=deployed),)))
+    assert (fields(bound)["imageRecipeArn"], fields(bound)["infrastructureConfigurationArn"]) == (RECIPE, infra)
+    in_sync(check(bound, live(infrastructureConfigurationArn=infra, tags={**CFN_SYSTEM_TAGS, "Team": "web"})))
+
+
+def test_an_image_resource_with_pipeline_like_properties_is_ignored():
+    text = MINIMAL + f"""\
+  WebImage:
+    Type: AWS::ImageBuilder::Image
+    Properties:
+      ImageRecipeArn: {RECIPE}
+      InfrastructureConfigurationArn: {INFRA}
+      ImageTestsConfiguration:
+        TimeoutMinutes: 60
+"""
+    assert [p.id for p in collect(text).pipelines] == ["WebPipeline"]
+
+
+def test_container_pipeline_without_image_recipe_is_in_sync_with_a_live_container_pipeline():
+    text = MINIMAL.replace(f"ImageRecipeArn: {RECIPE}", f"ContainerRecipeArn: {CONTAINER_RECIPE}")
+    pipeline = only(collect(text))
+    assert fields(pipeline) == declared(imageRecipeArn=None, containerRecipeArn=CONTAINER_RECIPE)
+    container = live(imageRecipeArn=_DROP, containerRecipeArn=CONTAINER_RECIPE)
+    in_sync(check(pipeline, container))
+    # a live recipe inside the 1.x.x wildcard is the same recipe
+    in_sync(check(pipeline, {**container, "containerRecipeArn": CONTAINER_RECIPE.replace("1.x.x", "1.4.2")}))
+    assert list(drift(check(pipeline, {**container, "containerRecipeArn": CONTAINER_RECIPE.replace("1.x.x", "2.0.0")}))) == ["containerRecipeArn"]
+
+
+STACK_NAMED = f"""\
+AWSTemplateFormatVersion: 2010-09-09
+Parameters:
+  Prefix:
+    Type: String
+    Default: team
+Resources:
+  WebPipeline:
+    Type: AWS::ImageBuilder::ImagePipeline
+    Properties:
+      Name: !Sub ${{Prefix}}-${{AWS::StackName}}-web
+      ImageRecipeArn: {RECIPE}
+      InfrastructureConfigurationArn: {INFRA}
+"""
+
+
+def test_name_from_a_parameter_default_and_the_stack_name_option():
+    pipeline = only(collect(STACK_NAMED, stack_name="web-stack"))
+    assert pipeline.name == "team-web-stack-web"
+    assert pipeline.field_locations["name"] == at(STACK_NAMED, "Name: !Sub")
+
+
+def test_a_name_that_needs_the_stack_name_is_an_error_that_says_to_pass_it():
+    result = collect(STACK_NAMED)
+    error = failed(result)
+    assert error.startswith("pipeline name is unresolved, so it cannot be matched: ")
+    assert "AWS::StackName is not known: pass --stack-name" in error
+    assert isinstance(result.pipelines[0].name, Unresolved)
+
+
+def test_an_ssm_dynamic_reference_inside_sub_is_an_unresolved_field_not_drift():
+    text = MINIMAL.replace(
+        f"InfrastructureConfigurationArn: {INFRA}",
+        "InfrastructureConfigurationArn: !Sub \"{{resolve:ssm:/images/${AWS::Region}/infra}}\"",
+    )
+    pipeline = only(collect(text, region="us-east-1"))
+    value = fields(pipeline)["infrastructureConfigurationArn"]
+    assert isinstance(value, Unresolved) and "{{resolve:ssm:/images/us-east-1/infra}}" in value.reason
+    result = in_sync(check(pipeline, live(infrastructureConfigurationArn="arn:anything")))
+    assert [u.path for u in result.unresolved] == ["infrastructureConfigurationArn"]
+
+
+def test_image_builder_placeholders_stay_literal():
+    text = pipeline_with('ImageTags:\n  BuildDate: "{{ imagebuilder:buildDate }}"\n  Version: !Sub "{{ imagebuilder:buildVersion }}-${AWS::Region}"\n')
+    values = fields(only(collect(text, region="us-east-1")))
+    assert values["imageTags"] == {"BuildDate": "{{ imagebuilder:buildDate }}", "Version": "{{ imagebuilder:buildVersion }}-us-east-1"}
+
+
+def test_crlf_files_give_the_same_values_and_lines():
+    lf, crlf = (only(collect(load_text(FULL.replace("\n", ending), FILE))) for ending in ("\n", "\r\n"))
+    assert fields(crlf) == fields(lf) == FULL_FIELDS
+    assert dict(crlf.field_locations) == dict(lf.field_locations)
+    assert crlf.location == lf.location
+
+
+def test_a_json_template_with_lines():
+    text = json.dumps({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"Env": {"Type": "String", "Default": "prod"}},
+        "Resources": {"WebPipeline": {"Type": RESOURCE_TYPE, "Properties": {
+            "Name": {"Fn::Sub": "${Env}-web"},
+            "ImageRecipeArn": RECIPE,
+            "InfrastructureConfigurationArn": INFRA,
+            "Schedule": {"ScheduleExpression": "cron(0 6 * * ? *)"},
+        }}},
+    }, indent=2)
+    pipeline = only(collect(load_text(text, "web.template.json")))
+    assert pipeline.name == "prod-web"
+    assert fields(pipeline)["schedule"] == {"scheduleExpression": "cron(0 6 * * ? *)", "pipelineExecutionStartCondition": None, "autoDisablePolicy": None}
+    assert pipeline.location == Location("web.template.json", line_of(text, '"WebPipeline": {'))
+    assert pipeline.field_locations["schedule.scheduleExpression"] == Location("web.template.json", line_of(text, '"ScheduleExpression"'))
+
+
+# --------------------------------------------------------------------------- resource conditions
+
+CONDITIONAL = f"""\
+AWSTemplateFormatVersion: 2010-09-09
+Parameters:
+  Env:
+    Type: String
+Conditions:
+  IsDev: !Equals [!Ref Env, dev]
+Resources:
+  DevPipeline:
+    Type: AWS::ImageBuilder::ImagePipeline
+    Condition: IsDev
+    Properties:
+      Name: dev-web
+      ImageRecipeArn: {RECIPE}
+      InfrastructureConfigurationArn: {INFRA}
+"""
+
+
+def test_a_resource_whose_condition_is_false_is_not_declared():
+    assert collect(CONDITIONAL, parameters=(("Env", "prod"),)) == SourceResult()
+
+
+def test_a_resource_whose_condition_is_true_is_declared():
+    assert only(collect(CONDITIONAL, parameters=(("Env", "dev"),))).name == "dev-web"
+
+
+def test_a_resource_whose_condition_is_unknown_is_a_pipeline_error():
+    error = failed(collect(CONDITIONAL))
+    assert error.startswith(f"{at(CONDITIONAL, 'DevPipeline:')}: whether DevPipeline exists is unknown: Condition ")
+    assert "parameter Env has no Default: pass --var Env=VALUE or --stack" in error
