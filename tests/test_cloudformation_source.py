@@ -1174,3 +1174,239 @@ def test_a_resource_whose_condition_is_unknown_is_a_pipeline_error():
     error = failed(collect(CONDITIONAL))
     assert error.startswith(f"{at(CONDITIONAL, 'DevPipeline:')}: whether DevPipeline exists is unknown: Condition ")
     assert "parameter Env has no Default: pass --var Env=VALUE or --stack" in error
+
+
+# --------------------------------------------------------------------------- parameter overrides and parameter files
+
+PARAMETERIZED = f"""\
+AWSTemplateFormatVersion: 2010-09-09
+Parameters:
+  Env:
+    Type: String
+    Default: default
+  Timeout:
+    Type: Number
+    Default: 720
+Resources:
+  WebPipeline:
+    Type: AWS::ImageBuilder::ImagePipeline
+    Properties:
+      Name: !Sub ${{Env}}-web
+      ImageRecipeArn: {RECIPE}
+      InfrastructureConfigurationArn: {INFRA}
+      ImageTestsConfiguration:
+        TimeoutMinutes: !Ref Timeout
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_var_overrides_a_parameter_default():
+    assert only(collect(PARAMETERIZED)).name == "default-web"
+    pipeline = only(collect(PARAMETERIZED, parameters=(("Env", "dev"), ("Timeout", "90"))))
+    assert pipeline.name == "dev-web"
+    assert fields(pipeline)["imageTestsConfiguration"]["timeoutMinutes"] == 90
+
+
+def test_parameter_file_as_a_list_of_parameter_key_and_value(tmp_path):
+    path = write(tmp_path / "params.json", """\
+    [
+      {"ParameterKey": "Env", "ParameterValue": "dev"},
+      {"ParameterKey": "Timeout", "ParameterValue": 90},
+      {"ParameterKey": "Kept", "UsePreviousValue": true}
+    ]
+    """)
+    assert load_parameter_file(path) == ParameterFile({"Env": "dev", "Timeout": "90"}, None)
+    pipeline = only(collect(PARAMETERIZED, parameter_files=(path,)))
+    assert (pipeline.name, fields(pipeline)["imageTestsConfiguration"]["timeoutMinutes"]) == ("dev-web", 90)
+    assert dict(pipeline.partial_maps) == {"tags": STACK_TAGS_UNKNOWN}  # no stack tags in this format
+
+
+def test_parameter_file_as_a_template_configuration_in_json_and_yaml(tmp_path):
+    as_json = write(tmp_path / "prod.json", '{"Parameters": {"Env": "prod", "Subnets": ["a", "b"]}, "Tags": {"Team": "web"}, "StackPolicy": {}}')
+    as_yaml = write(tmp_path / "prod.yaml", "Parameters:\n  Env: prod\n  Subnets: [a, b]\nTags:\n  Team: web\n")
+    for path in (as_json, as_yaml):
+        loaded = load_parameter_file(path)
+        assert (dict(loaded.parameters), dict(loaded.tags)) == ({"Env": "prod", "Subnets": "a,b"}, {"Team": "web"})
+    assert only(collect(PARAMETERIZED, parameter_files=(as_yaml,))).name == "prod-web"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('[\n  {"ParameterKey": "Env", "ParameterValue": "dev"},\n  {"Key": "Env"}\n]', 3, 'expected {"ParameterKey": ..., "ParameterValue": ...} entries'),
+        ('[\n  {"ParameterKey": "Env"}\n]', 2, "parameter Env: ParameterValue is missing"),
+        ('[\n  {"ParameterKey": "Env",\n   "ParameterValue": {"a": 1}}\n]', 3, "parameter Env: expected a string value"),
+        ('{"Parameters": {"Env": "dev"},\n "Tag": {}}', 2, "unknown key 'Tag': expected Parameters, Tags or StackPolicy"),
+        ('{"Parameters": ["Env=dev"]}', 1, "Parameters: expected a mapping of name: value"),
+        ('{"Env": "dev"}', 1, "not a CloudFormation parameter file: expected a list of ParameterKey/ParameterValue entries or {\"Parameters\": {...}, \"Tags\": {...}}"),
+        ('{"Parameters": {"Env": "dev",}}', 1, None),  # malformed JSON
+    ],
+)
+def test_a_broken_parameter_file_is_an_input_error_with_its_line_and_templates_are_still_read(tmp_path, text, line, message):
+    path = write(tmp_path / "params.json", text)
+    with pytest.raises(DocumentError) as caught:
+        load_parameter_file(path)
+    assert caught.value.location == Location(str(path), line)
+    if message is not None:
+        assert caught.value.message == message
+    result = collect(PARAMETERIZED, MINIMAL.replace("WebPipeline", "OtherPipeline").replace("Name: web", "Name: other"), parameter_files=(path,))
+    assert result.errors == (InputError(Location(str(path), line), caught.value.message),)
+    assert sorted((p.id, p.name, p.error) for p in result.pipelines) == [("OtherPipeline", "other", None), ("WebPipeline", "default-web", None)]
+
+
+def test_a_missing_parameter_file_is_an_input_error(tmp_path):
+    result = collect(MINIMAL, parameter_files=(tmp_path / "nope.json",))
+    assert [e.location for e in result.errors] == [Location(str(tmp_path / "nope.json"))]
+    assert result.errors[0].message.startswith("cannot read file")
+    assert [p.name for p in result.pipelines] == ["web"]
+
+
+def test_parameter_precedence_default_stack_file_var(tmp_path):
+    file = write(tmp_path / "params.json", '[{"ParameterKey": "Env", "ParameterValue": "file"}]')
+    later = write(tmp_path / "later.json", '{"Parameters": {"Env": "later-file"}}')
+    deployed = (StackBinding("web-stack", stack=stack(parameters={"Env": "stack"})),)
+
+    def name(**options: Any) -> str:
+        return only(collect(PARAMETERIZED, **options)).name
+
+    assert name() == "default-web"
+    assert name(stacks=deployed) == "stack-web"
+    assert name(stacks=deployed, parameter_files=(file,)) == "file-web"
+    assert name(stacks=deployed, parameter_files=(file, later)) == "later-file-web"  # the later file wins
+    assert name(stacks=deployed, parameter_files=(file,), parameters=(("Env", "var"),)) == "var-web"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a NoEcho parameter the deployed stack masks (DeployedStack.parameters value None) falls back to the "
+    "template's Default; it should be unresolved, but TemplateInputs can only carry known string values",
+)
+def test_a_masked_noecho_stack_parameter_is_not_replaced_by_its_default():
+    arn = f"arn:aws:imagebuilder:eu-west-1:{ACCOUNT}:image-pipeline/secret-web"
+    deployed = StackBinding("web-stack", stack=stack(parameters={"Env": None}, resources={"WebPipeline": (RESOURCE_TYPE, arn)}))
+    assert isinstance(only(collect(PARAMETERIZED, stacks=(deployed,))).name, Unresolved)
+
+
+# --------------------------------------------------------------------------- --stack bindings
+
+PIPELINE_ARN = f"arn:aws:imagebuilder:eu-west-1:{ACCOUNT}:image-pipeline/imported-name"
+
+BOUND = f"""\
+AWSTemplateFormatVersion: 2010-09-09
+Parameters:
+  Env:
+    Type: String
+Resources:
+  Recipe:
+    Type: AWS::ImageBuilder::ImageRecipe
+  Infra:
+    Type: AWS::ImageBuilder::InfrastructureConfiguration
+  Role:
+    Type: AWS::IAM::Role
+  WebPipeline:
+    Type: AWS::ImageBuilder::ImagePipeline
+    Properties:
+      Name: !ImportValue shared-pipeline-name
+      Description: !Sub "${{Env}} pipeline of ${{AWS::StackName}} in ${{AWS::Region}}/${{AWS::AccountId}}"
+      ImageRecipeArn: !Ref Recipe
+      InfrastructureConfigurationArn: !GetAtt Infra.Arn
+      ExecutionRole: !GetAtt Role.Arn
+"""
+
+DEPLOYED = stack(
+    parameters={"Env": "prod"},
+    tags={"CostCenter": "42"},
+    resources={
+        "Recipe": ("AWS::ImageBuilder::ImageRecipe", RECIPE),
+        "Infra": ("AWS::ImageBuilder::InfrastructureConfiguration", INFRA),
+        "Role": ("AWS::IAM::Role", "ImageBuilderExec"),
+        "WebPipeline": (RESOURCE_TYPE, PIPELINE_ARN),
+    },
+)
+
+
+def test_a_deployed_stack_resolves_refs_getatts_pseudo_parameters_and_the_pipeline_arn():
+    pipeline = only(collect(BOUND, stacks=(StackBinding("web-stack", stack=DEPLOYED),), region="us-east-1", account_id="999999999999"))
+    assert pipeline.arn == PIPELINE_ARN
+    assert pipeline.region == "eu-west-1"  # the stack's region wins over --region
+    assert isinstance(pipeline.name, Unresolved)  # an unresolved name is fine: the ARN matches the pipeline
+    values = fields(pipeline)
+    assert values["description"] == f"prod pipeline of web-stack in eu-west-1/{ACCOUNT}"
+    assert (values["imageRecipeArn"], values["infrastructureConfigurationArn"], values["executionRole"]) == (RECIPE, INFRA, ROLE)
+    assert values["tags"] == {"CostCenter": "42"}
+    assert pipeline.notes == ("resolved from deployed stack web-stack (UPDATE_COMPLETE)",)
+    result = in_sync(check(pipeline, live(
+        arn=PIPELINE_ARN, name="imported-name", description=f"prod pipeline of web-stack in eu-west-1/{ACCOUNT}",
+        executionRole=ROLE, tags={**CFN_SYSTEM_TAGS, "CostCenter": "42"},
+    )))
+    assert (result.name, result.arn, result.region) == ("imported-name", PIPELINE_ARN, "eu-west-1")
+    assert [u.path for u in result.unresolved] == ["name"]
+    assert "resolved from deployed stack web-stack (UPDATE_COMPLETE)" in result.notes
+
+
+def test_without_the_stack_the_same_template_cannot_be_matched():
+    error = failed(collect(BOUND, parameters=(("Env", "prod"),)))
+    assert error.startswith("pipeline name is unresolved, so it cannot be matched: Fn::ImportValue shared-pipeline-name")
+
+
+def test_one_template_and_an_unbound_stack_binding():
+    pipeline = only(collect(BOUND, stacks=(StackBinding("web-stack", stack=DEPLOYED),)))
+    assert pipeline.arn == PIPELINE_ARN
+
+
+def test_two_templates_and_an_unbound_stack_binding_is_an_input_error():
+    other = load(MINIMAL, "other.yaml")
+    result = collect(BOUND, other, stacks=(StackBinding("web-stack", stack=DEPLOYED),))
+    assert result.errors == (InputError(
+        Location("--stack"), "--stack web-stack: 2 templates are checked; say which one with --stack TEMPLATE=web-stack"
+    ),)
+    assert all(p.arn is None for p in result.pipelines)
+
+
+def test_a_binding_names_its_template_among_several(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    other = load(MINIMAL, "other.yaml")
+    bound = load(BOUND, "stacks/web.yaml")
+    # the same file however it is spelled
+    result = collect(other, bound, stacks=(StackBinding("web-stack", template="./stacks/../stacks/web.yaml", stack=DEPLOYED),))
+    assert result.errors == ()
+    pipelines = by_id(result)
+    web = pipelines["WebPipeline"]
+    assert (web.location.file, web.arn, web.error) == ("stacks/web.yaml", PIPELINE_ARN, None)
+    assert web.notes == ("resolved from deployed stack web-stack (UPDATE_COMPLETE)",)
+    other_pipeline = next(p for p in result.pipelines if p.location.file == "other.yaml")
+    assert (other_pipeline.arn, other_pipeline.notes) == (None, ())
+
+
+def test_a_binding_to_a_template_that_is_not_checked_is_an_input_error():
+    result = collect(MINIMAL, stacks=(StackBinding("web-stack", template="elsewhere.yaml", stack=DEPLOYED),))
+    assert result.errors == (InputError(
+        Location("--stack"), "--stack elsewhere.yaml=web-stack: elsewhere.yaml is not one of the templates checked"
+    ),)
+    assert only(SourceResult(result.pipelines)).arn is None
+
+
+@pytest.mark.parametrize("template", [None, FILE])
+def test_two_bindings_for_one_template_is_an_input_error_not_a_silent_choice(template):
+    first = StackBinding("web-dev", stack=stack(name="web-dev"))
+    second = StackBinding("web-prod", template=template, stack=stack(name="web-prod"))
+    result = collect(MINIMAL, stacks=(first, second))
+    assert result.errors == (InputError(
+        Location("--stack"), f"--stack web-prod: {FILE} is already bound to --stack web-dev; one stack per template"
+    ),)
+    assert [p.notes for p in result.pipelines] == [("resolved from deployed stack web-dev (UPDATE_COMPLETE)",)]
+
+
+def test_a_binding_whose_stack_could_not_be_read_makes_that_templates_pipelines_errors():
+    other = load(MINIMAL.replace("WebPipeline", "OtherPipeline").replace("Name: web", "Name: other"), "other.yaml")
+    broken = StackBinding("web-stack", template=FILE, error="DescribeStacks: stack web-stack does not exist in eu-west-1")
+    result = collect(MINIMAL, other, stacks=(broken,))
+    assert result.errors == ()
+    pipelines = by_id(result)
+    assert pipelines["WebPipeline"].error == "stack web-stack: DescribeStacks: stack web-stack does not exist in eu-west-1"
+    assert check(pipelines["WebPipeline"], live()).status is Status.ERROR
+    assert pipelines["OtherPipeline"].error is None

@@ -297,18 +297,19 @@ class CloudFormationSource:
         by_path = {_same_file(d.file): d.file for d in documents}
         for binding in self.options.stacks:
             if binding.template is None:
-                if len(documents) == 1:
-                    found[documents[0].file] = binding
-                elif documents:
+                if len(documents) > 1:
                     errors.append(InputError(
                         Location("--stack"),
                         f"--stack {binding.name}: {len(documents)} templates are checked; say which one with --stack TEMPLATE={binding.name}",
                     ))
-                continue
-            target = by_path.get(_same_file(binding.template))
-            if target is None:
-                errors.append(InputError(Location("--stack"), f"--stack {binding.template}={binding.name}: {binding.template} is not one of the templates checked"))
+                target = documents[0].file if len(documents) == 1 else None
             else:
+                target = by_path.get(_same_file(binding.template))
+                if target is None:
+                    errors.append(InputError(Location("--stack"), f"--stack {binding.template}={binding.name}: {binding.template} is not one of the templates checked"))
+            if target is not None and target in found:  # one pipeline cannot be checked against two stacks in one run
+                errors.append(InputError(Location("--stack"), f"--stack {binding.name}: {target} is already bound to --stack {found[target].name}; one stack per template"))
+            elif target is not None:
                 found[target] = binding
         return found
 
