@@ -120,16 +120,22 @@ def _is_document(path: Path) -> bool:
     return path.suffix in DOCUMENT_SUFFIXES and not name.endswith(_TFVARS_SUFFIXES) and not name.endswith(_STATE_SUFFIXES)
 
 
-def _terraform_file_skipped(path: Path, terraform_dir: bool) -> str | None:
-    """Why a Terraform state or variable file in a directory is not read by itself, or None (it is, or it is not one)."""
+def _terraform_side_file(path: Path) -> str | None:
+    """What a Terraform state or variable file is and how to use it; None for any other file."""
     name = path.name
     if name.endswith(_STATE_SUFFIXES):
-        return "Terraform state; pass it with --state to use it"
+        return "a Terraform state file, not a declaration: pass it with --state"
     if name.endswith(_TFVARS_SUFFIXES):
-        if terraform_dir and (name in _TERRAFORM_AUTO_VARS or name.endswith(_TERRAFORM_AUTO_SUFFIXES)):
-            return None  # Terraform loads it itself
-        return "Terraform variable file that Terraform does not load by itself; pass it with --var-file to use it"
+        return "a Terraform variable file, not a declaration: pass it with --var-file"
     return None
+
+
+def _terraform_file_skipped(path: Path, terraform_dir: bool) -> str | None:
+    """Why a Terraform state or variable file in a directory is not read, or None (it is, or it is not one)."""
+    name = path.name
+    if terraform_dir and (name in _TERRAFORM_AUTO_VARS or name.endswith(_TERRAFORM_AUTO_SUFFIXES)):
+        return None  # Terraform loads it itself
+    return _terraform_side_file(path)
 
 
 def discover(paths: Iterable[str]) -> Discovery:
@@ -167,6 +173,10 @@ def discover(paths: Iterable[str]) -> Discovery:
             continue
         if path.suffix == ".tf":
             add(SourceKind.TERRAFORM, shown)
+            continue
+        side = _terraform_side_file(path)
+        if side is not None:
+            errors.append(InputError(Location(shown), side))
             continue
         kind, document, error = _classify(path, shown, explicit=True)
         if error is not None:
