@@ -1410,3 +1410,50 @@ def test_a_binding_whose_stack_could_not_be_read_makes_that_templates_pipelines_
     assert pipelines["WebPipeline"].error == "stack web-stack: DescribeStacks: stack web-stack does not exist in eu-west-1"
     assert check(pipelines["WebPipeline"], live()).status is Status.ERROR
     assert pipelines["OtherPipeline"].error is None
+
+
+# --------------------------------------------------------------------------- transforms
+
+FOR_EACH = f"""\
+AWSTemplateFormatVersion: 2010-09-09
+Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Buckets:
+    - Name
+    - [logs, scans]
+    - ${{Name}}Bucket:
+        Type: AWS::S3::Bucket
+  Fn::ForEach::Pipelines:
+    - Env
+    - [dev, prod]
+    - ${{Env}}Pipeline:
+        Type: AWS::ImageBuilder::ImagePipeline
+        Properties:
+          Name: !Sub ${{Env}}-web
+          ImageRecipeArn: {RECIPE}
+          InfrastructureConfigurationArn: {INFRA}
+  WebPipeline:
+    Type: AWS::ImageBuilder::ImagePipeline
+    Properties:
+      Name: web
+      ImageRecipeArn: {RECIPE}
+      InfrastructureConfigurationArn: {INFRA}
+"""
+
+
+def test_pipelines_inside_an_unexpanded_for_each_are_reported_not_silently_skipped():
+    result = collect(FOR_EACH)
+    assert result.errors == (InputError(
+        at(FOR_EACH, "Fn::ForEach::Pipelines:"),
+        f"Fn::ForEach::Pipelines: Fn::ForEach is not expanded by driftcheck, so the {RESOURCE_TYPE} resources it declares are not checked",
+    ),)  # the loop over buckets declares no pipeline: nothing to say
+    assert [(p.id, p.name, p.error) for p in result.pipelines] == [("WebPipeline", "web", None)]
+
+
+def test_a_macro_transform_is_noted_on_each_pipeline():
+    macro = MINIMAL.replace("Resources:", "Transform: [AWS::Serverless-2016-10-31, CorpTagger]\nResources:")
+    assert only(collect(macro)).notes == (
+        "Transform CorpTagger runs in CloudFormation at deploy time, not in driftcheck: what it changes is not seen",
+    )
+    for known in ("AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"):
+        assert only(collect(MINIMAL.replace("Resources:", f"Transform: {known}\nResources:"))).notes == ()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 RESOURCE_TYPE = "AWS::ImageBuilder::ImagePipeline"
 KIND = "cloudformation"
 STACK_TAGS_UNKNOWN = "CloudFormation copies the stack's tags onto the pipeline; pass --stack NAME to check them"
+# Transforms whose effect on an image pipeline is known: evaluated (language extensions) or none (SAM).
+_EVALUATED_TRANSFORMS = ("AWS::LanguageExtensions", "AWS::Serverless-2016-10-31")
 
 
 def is_template(root: Node) -> bool:
@@ -348,15 +350,24 @@ class CloudFormationSource:
         stack_tags: Mapping[str, str] | None = stack.tags if stack is not None else file_tags
         pipelines = []
         resources_node = document.root.get("Resources")
+        errors = [
+            InputError(where, f"{name}: Fn::ForEach is not expanded by driftcheck, so the {RESOURCE_TYPE} resources it declares are not checked")
+            for name, where in template.unexpanded_for_each
+            if _mentions(resources_node.value[name], RESOURCE_TYPE)
+        ]
+        macros = [name for name in template.transforms if name not in _EVALUATED_TRANSFORMS]
         for logical_id, resource in resources:
             kind = resource.get("Type") if resource.is_mapping() else None
             if kind is None or kind.value != RESOURCE_TYPE:
                 continue
             location = resources_node.key_location(logical_id) if resources_node is not None else resource.location
             pipeline = self._pipeline(template, logical_id, resource, location, inputs, binding, stack_tags)
+            if pipeline is not None and macros and pipeline.error is None:
+                note = f"Transform {', '.join(macros)} runs in CloudFormation at deploy time, not in driftcheck: what it changes is not seen"
+                pipeline = replace(pipeline, notes=pipeline.notes + (note,))
             if pipeline is not None:
                 pipelines.append(pipeline)
-        return SourceResult(tuple(pipelines))
+        return SourceResult(tuple(pipelines), tuple(errors))
 
     def _pipeline(
         self,
@@ -424,6 +435,15 @@ class CloudFormationSource:
             partial_maps=freeze(partial),
             **base,
         )
+
+
+def _mentions(node: Node, text: str) -> bool:
+    """True when ``text`` is a scalar anywhere in ``node``'s tree."""
+    if node.is_mapping():
+        return any(_mentions(child, text) for child in node.value.values())
+    if node.is_sequence():
+        return any(_mentions(child, text) for child in node.value)
+    return node.value == text
 
 
 def _same_file(path: str) -> str:
