@@ -510,6 +510,16 @@ def test_tfvars_go_to_terraform_and_parameter_files_to_templates_in_one_run(cli,
     assert names[BASE] == "staging-base-linux" and names[CFN_ID] == "dev-app-container"
 
 
+def test_parameter_file_without_a_template_is_an_input_error_not_silently_unused(cli, tmp_path):
+    params = tmp_path / "staging.json"  # meant for Terraform, which only takes .tfvars / .tfvars.json here
+    params.write_text(json.dumps({"environment": "staging"}))
+    run = cli("check", str(DEMO_TF), str(DEMO_PINNED), *DEMO_ARGS, "--live", str(DEMO_LIVE), "--var-file", str(params))
+    assert_clean_failure(run)
+    [line] = error_lines(run)
+    assert line.startswith(f"{params}: error: --var-file: ") and "no CloudFormation template" in line
+    assert run.pipeline(BASE)["status"] == "in_sync" and run.pipeline(OPS_ID)["status"] == "drifted"
+
+
 def test_bad_parameter_file_names_its_line_and_the_rest_is_checked(cli, tmp_path):
     params = tmp_path / "params.json"
     params.write_text('[\n  {"ParameterKey": "Env", "ParameterValue": "dev"},\n  {"ParameterKey": "TestTimeout"}\n]\n')
@@ -653,6 +663,18 @@ def test_directory_with_nothing_of_ours_is_an_input_error(cli, tmp_path):
     [line] = error_lines(run)
     assert line.startswith(f"{tmp_path}: error: nothing to check here")
     assert run.pipeline(OPS_ID)["status"] == "drifted"
+
+
+def test_a_file_reached_twice_is_read_once(cli, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(BAD_INPUT["duplicate-key-yaml"][1])
+    roundabout = DEMO_PINNED.parent / ".." / DEMO_PINNED.parent.name / DEMO_PINNED.name
+    run = cli("check", str(DEMO_CFN.parent), str(DEMO_CFN), str(DEMO_PINNED), str(roundabout), str(tmp_path),
+              str(broken), *DEMO_ARGS, "--live", str(DEMO_LIVE))
+    assert_clean_failure(run)  # the broken file, once
+    assert [e["source"]["file"] for e in run.report["input_errors"]] == [str(broken)]
+    assert statuses(run) == {CFN_ID: "in_sync", OPS_ID: "drifted"}  # no "declares the same pipeline as" itself
+    assert run.pipeline(CFN_ID)["source"]["file"] == str(DEMO_CFN)
 
 
 def test_byte_order_mark_and_crlf_files_are_read_with_their_lines(cli, tmp_path):

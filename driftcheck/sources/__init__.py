@@ -143,8 +143,25 @@ def discover(paths: Iterable[str]) -> Discovery:
     inputs: dict[SourceKind, list[Any]] = {}
     errors: list[InputError] = []
 
+    read: set[str] = set()  # YAML/JSON files already read or reported: a file reached twice counts once
+
     def add(kind: SourceKind, item: Any) -> None:
         inputs.setdefault(kind, []).append(item)
+
+    def classify(path: Path, shown: str, explicit: bool) -> bool:
+        """Classify one file unless already done; True when it is ours (read, or reported as an input error)."""
+        key = _same_file(path)
+        if key in read:
+            return True
+        kind, document, error = _classify(path, shown, explicit)
+        if error is not None:
+            errors.append(error)
+        elif kind is not None:
+            add(kind, document)
+        else:
+            return False
+        read.add(key)
+        return True
 
     for shown in paths:
         path = Path(shown)
@@ -161,13 +178,7 @@ def discover(paths: Iterable[str]) -> Discovery:
                 if why is not None:
                     log.info("%s: skipped: %s", Path(shown) / child.name, why)
             for child in (p for p in files if _is_document(p)):
-                kind, document, error = _classify(child, str(Path(shown) / child.name), explicit=False)
-                if error is not None:
-                    errors.append(error)
-                    found = True
-                elif kind is not None:
-                    add(kind, document)
-                    found = True
+                found = classify(child, str(Path(shown) / child.name), explicit=False) or found
             if not found:
                 errors.append(InputError(Location(shown), "nothing to check here: no .tf files, CloudFormation templates or driftcheck pipeline files"))
             continue
@@ -178,12 +189,15 @@ def discover(paths: Iterable[str]) -> Discovery:
         if side is not None:
             errors.append(InputError(Location(shown), side))
             continue
-        kind, document, error = _classify(path, shown, explicit=True)
-        if error is not None:
-            errors.append(error)
-        elif kind is not None:
-            add(kind, document)
+        classify(path, shown, explicit=True)
     return Discovery(inputs, tuple(errors))
+
+
+def _same_file(path: Path) -> str:
+    try:
+        return str(path.resolve())
+    except OSError:
+        return str(path)
 
 
 def collect(paths: Iterable[str], options: SourceOptions) -> SourceResult:
@@ -197,6 +211,14 @@ def collect(paths: Iterable[str], options: SourceOptions) -> SourceResult:
     elif options.stacks is not None:
         stacks = options.cloudformation.stacks + tuple(options.stacks())
         options = replace(options, cloudformation=replace(options.cloudformation, stacks=stacks))
+    if not templates:
+        # never silently unused: Terraform only takes .tfvars / .tfvars.json, everything else is for templates
+        for parameter_file in options.cloudformation.parameter_files:
+            errors.append(InputError(
+                Location(str(parameter_file)),
+                "--var-file: not a .tfvars or .tfvars.json file, so it is read as CloudFormation parameters, "
+                "but no CloudFormation template is among the paths",
+            ))
     for kind in SourceKind:
         items = discovery.inputs.get(kind)
         if not items:
