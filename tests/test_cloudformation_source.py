@@ -643,7 +643,7 @@ ImageTestsConfiguration:
 Schedule:
   ScheduleExpression: "cron(0 6 * * ? *)"
   AutoDisablePolicy:
-    FailureCount: " 3 "
+    FailureCount: "3"
 ImageScanningConfiguration:
   ImageScanningEnabled: "TRUE"
   EcrConfiguration:
@@ -1330,7 +1330,8 @@ DEPLOYED = stack(
 
 
 def test_a_deployed_stack_resolves_refs_getatts_pseudo_parameters_and_the_pipeline_arn():
-    pipeline = only(collect(BOUND, stacks=(StackBinding("web-stack", stack=DEPLOYED),), region="us-east-1", account_id="999999999999"))
+    options = dict(region="us-east-1", account_id="999999999999", stack_name="not-this-one")  # the stack knows better
+    pipeline = only(collect(BOUND, stacks=(StackBinding("web-stack", stack=DEPLOYED),), **options))
     assert pipeline.arn == PIPELINE_ARN
     assert pipeline.region == "eu-west-1"  # the stack's region wins over --region
     assert isinstance(pipeline.name, Unresolved)  # an unresolved name is fine: the ARN matches the pipeline

@@ -9,7 +9,11 @@ What an omitted property means: CloudFormation's handler sends nothing for it, a
 replace, so the service resets it to its default. An omitted property is therefore "expected unset"
 (None; the service default rule then applies), except for fields the service fills with a value of
 its own choosing (``Overlay.service_fills``) and fields CloudFormation cannot express
-(``Overlay.cfn_supported``), which are not compared.
+(``Overlay.cfn_supported``), which are not compared. Writing an inexpressible field, or any other name the
+resource's schema lacks, is an unknown property; a ``null`` value is refused, as CloudFormation does.
+
+Pipelines CloudFormation would create from an ``Fn::ForEach`` block are not expanded: that is an input
+error, not silence. A macro ``Transform`` is not run; each pipeline carries a note saying so.
 """
 
 from __future__ import annotations
@@ -362,11 +366,12 @@ class CloudFormationSource:
                 continue
             location = resources_node.key_location(logical_id) if resources_node is not None else resource.location
             pipeline = self._pipeline(template, logical_id, resource, location, inputs, binding, stack_tags)
-            if pipeline is not None and macros and pipeline.error is None:
+            if pipeline is None:
+                continue
+            if macros and pipeline.error is None:
                 note = f"Transform {', '.join(macros)} runs in CloudFormation at deploy time, not in driftcheck: what it changes is not seen"
                 pipeline = replace(pipeline, notes=pipeline.notes + (note,))
-            if pipeline is not None:
-                pipelines.append(pipeline)
+            pipelines.append(pipeline)
         return SourceResult(tuple(pipelines), tuple(errors))
 
     def _pipeline(
