@@ -240,3 +240,13 @@ def schema_path(concrete_path: str) -> str:
 def output_only_fields() -> tuple[str, ...]:
     """Top-level fields that the service sets and Create/Update cannot: never compared."""
     return tuple(name for name, spec in pipeline_model().children.items() if spec.overlay.output_only)
+
+
+def expressible(spec: FieldSpec, source_kind: str) -> bool:
+    """Can this kind of declaration set the field at all? Terraform: the provider has an attribute;
+    CloudFormation: the resource schema has the property; driftcheck's own files: every field."""
+    if source_kind == "terraform":
+        return spec.overlay.tf_mode is not TfMode.UNSUPPORTED
+    if source_kind == "cloudformation":
+        return spec.overlay.cfn_supported
+    return True

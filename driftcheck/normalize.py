@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from driftcheck.fields import NO_DEFAULT, FieldSpec, output_only_fields, pipeline_model
+from driftcheck.fields import NO_DEFAULT, FieldSpec, expressible, output_only_fields, pipeline_model
 from driftcheck.frozen import thaw
 from driftcheck.model import Unresolved, UnresolvedField
 
@@ -96,6 +96,23 @@ def drop_aws_managed_tags(pipeline: dict[str, Any], ctx: Context) -> dict[str, A
         if isinstance(tags, Mapping):
             result[key] = {k: v for k, v in tags.items() if not str(k).startswith("aws:")}
     return result
+
+
+def _drop_inexpressible(spec: FieldSpec, value: Any, source_kind: str) -> Any:
+    if spec.type == "structure" and isinstance(value, dict):
+        return {
+            key: _drop_inexpressible(spec.children[key], item, source_kind) if key in spec.children else item
+            for key, item in value.items()
+            if key not in spec.children or expressible(spec.children[key], source_kind)
+        }
+    if spec.type == "list" and spec.item is not None and isinstance(value, list):
+        return [_drop_inexpressible(spec.item, item, source_kind) for item in value]
+    return value
+
+
+def drop_inexpressible_fields(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Drop fields the declaring tool cannot set (CloudFormation: schedule.timezone...): never its drift."""
+    return _drop_inexpressible(pipeline_model(), pipeline, ctx.source_kind)
 
 
 def empty_means_unset(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -229,6 +246,7 @@ def default_scan_repository(pipeline: dict[str, Any], ctx: Context) -> dict[str,
 SIDE_RULES: tuple[SideRule, ...] = (
     SideRule("drop_output_only", drop_output_only.__doc__ or "", drop_output_only),
     SideRule("drop_aws_managed_tags", drop_aws_managed_tags.__doc__ or "", drop_aws_managed_tags),
+    SideRule("drop_inexpressible_fields", drop_inexpressible_fields.__doc__ or "", drop_inexpressible_fields),
     SideRule("empty_means_unset", empty_means_unset.__doc__ or "", empty_means_unset),
     SideRule("service_defaults", service_defaults.__doc__ or "", service_defaults),
     SideRule("utc_timezone_alias", utc_timezone_alias.__doc__ or "", utc_timezone_alias),

@@ -897,12 +897,6 @@ ImageScanningConfiguration:
     in_sync(check(pipeline, current))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an omitted ImageScanningConfiguration is declared None as a whole, so a live block that holds only what "
-    "CloudFormation cannot express (imageScanningTypes) is reported as drift; telling 'unset' from 'inexpressible "
-    "only' needs normalize/diff support (not in cloudformation.py)",
-)
 def test_inexpressible_fields_of_an_omitted_block_are_not_drift():
     in_sync(check(only(collect(MINIMAL)), live(imageScanningConfiguration={"imageScanningTypes": ["ON_DEMAND_AMI_CVE"]})))
 
@@ -972,6 +966,15 @@ def test_stack_tags_from_a_template_configuration_file(tmp_path):
     assert fields(pipeline)["tags"] == {"CostCenter": "42", "Team": "web", "Env": "prod"}
     assert dict(pipeline.partial_maps) == {}
     assert list(drift(check(pipeline, live(tags={**CFN_SYSTEM_TAGS, "CostCenter": "42", "Team": "web", "Env": "prod", "Owner": "bob"})))) == ["tags.Owner"]
+
+
+def test_a_template_configuration_s_tags_replace_the_deployed_stack_s(tmp_path):
+    """The next deploy sets the stack's tags to the file's, so the file's tags are the expected ones."""
+    config = tmp_path / "prod.json"
+    config.write_text(json.dumps({"Tags": {"CostCenter": "77"}}))
+    binding = StackBinding("web-stack", stack=stack(tags={"CostCenter": "42", "Old": "x"}))
+    pipeline = only(collect(TAGGED, parameter_files=(config,), stacks=(binding,)))
+    assert fields(pipeline)["tags"] == {"CostCenter": "77", "Team": "web", "Env": "prod"}
 
 
 # --------------------------------------------------------------------------- real-template quirks
@@ -1280,11 +1283,6 @@ def test_parameter_precedence_default_stack_file_var(tmp_path):
     assert name(stacks=deployed, parameter_files=(file,), parameters=(("Env", "var"),)) == "var-web"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a NoEcho parameter the deployed stack masks (DeployedStack.parameters value None) falls back to the "
-    "template's Default; it should be unresolved, but TemplateInputs can only carry known string values",
-)
 def test_a_masked_noecho_stack_parameter_is_not_replaced_by_its_default():
     arn = f"arn:aws:imagebuilder:eu-west-1:{ACCOUNT}:image-pipeline/secret-web"
     deployed = StackBinding("web-stack", stack=stack(parameters={"Env": None}, resources={"WebPipeline": (RESOURCE_TYPE, arn)}))

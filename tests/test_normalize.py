@@ -777,3 +777,22 @@ def test_rule_undeclared_keys_of_partial_maps(partial, live_tags, drifted, noted
     assert bool(notes) == noted
     if noted:
         assert "Owner" in notes[0] and "stack tags unknown" in notes[0]
+
+
+@pytest.mark.parametrize(
+    "source_kind, live, drifted",
+    [
+        # CloudFormation cannot set imageScanningTypes or schedule.timezone: a block holding only them is unset
+        ("cloudformation", {"imageScanningConfiguration": {"imageScanningTypes": ["ON_DEMAND_AMI_CVE"]}}, set()),
+        ("cloudformation", {"schedule": {"timezone": "Europe/Paris"}}, set()),
+        ("cloudformation", {"imageTags": {"Build": "x"}}, {"imageTags"}),  # CloudFormation can set imageTags
+        # Terraform cannot set imageTags or autoDisablePolicy, but can set the timezone
+        ("terraform", {"imageTags": {"Build": "x"}}, set()),
+        ("terraform", {"schedule": {"timezone": "Europe/Paris"}}, {"schedule"}),
+        # driftcheck's own files can say anything: a declared "unset" is compared
+        ("driftcheck", {"imageScanningConfiguration": {"imageScanningTypes": ["ON_DEMAND_AMI_CVE"]}}, {"imageScanningConfiguration"}),
+    ],
+)
+def test_rule_drop_inexpressible_fields(source_kind, live, drifted):
+    declared = {key: None for key in live}
+    assert paths(declared, live, source_kind) == drifted

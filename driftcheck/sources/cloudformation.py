@@ -321,9 +321,11 @@ class CloudFormationSource:
 
     def _inputs(self, overrides: Mapping[str, str], binding: StackBinding | None) -> TemplateInputs:
         stack = binding.stack if binding is not None else None
-        values: dict[str, str] = {}
+        values: dict[str, str | Unresolved] = {}
         if stack is not None:
-            values.update({key: value for key, value in stack.parameters.items() if value is not None})
+            for key, value in stack.parameters.items():
+                # a NoEcho value the stack masks is unknown: never fall back to the template's Default
+                values[key] = value if value is not None else Unresolved(f"parameter {key} is NoEcho: stack {stack.name} masks its value; pass --var {key}=VALUE")
         values.update(overrides)
         return TemplateInputs(
             parameter_values=freeze(values),
@@ -351,7 +353,8 @@ class CloudFormationSource:
         except TemplateError as exc:
             return SourceResult(errors=(InputError(exc.location or Location(document.file), exc.message),))
         stack = binding.stack if binding is not None else None
-        stack_tags: Mapping[str, str] | None = stack.tags if stack is not None else file_tags
+        # a template configuration's Tags are what the next deploy sets on the stack, so they win over the deployed ones
+        stack_tags: Mapping[str, str] | None = file_tags if file_tags is not None else (stack.tags if stack is not None else None)
         pipelines = []
         resources_node = document.root.get("Resources")
         errors = [
