@@ -280,7 +280,7 @@ def test_without_stack_a_resource_ref_is_unresolved_not_compared(cli, fake, cfn,
 def test_stack_gives_parameters_resource_ids_tags_region_and_account(cli, fake, cfn, stack_template):
     stack_id = add_stack(cfn)
     fake.add_pipeline(stack_live())
-    # no --region, --account-id or --var: the default region is us-east-1; the stack id says eu-west-1
+    # no --account-id and no --var: the parameter, the account and the recipe's ARN all come from the stack
     run = cli("check", str(stack_template), "--region", STACK_REGION, "--stack", STACK, "--endpoint-url", fake.url)
     assert run.exit_code == 0, (run.stdout, run.stderr)
     entry = run.pipeline("Pipeline")
@@ -335,11 +335,6 @@ def test_stack_tags_are_expected_on_the_pipeline(cli, fake, cfn, stack_template,
     assert run.paths("Pipeline") == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="driftcheck/sources/cloudformation.py (CloudFormationSource._inputs) drops a NoEcho parameter the stack "
-    "masks (None) instead of passing it on as Unresolved, so the template's Default is compared: false drift",
-)
 def test_stack_noecho_parameter_is_unresolved_not_the_template_default(cli, fake, cfn, tmp_path):
     template = tmp_path / "noecho.yaml"
     template.write_text(STACK_TEMPLATE.replace(
@@ -361,11 +356,7 @@ def test_stack_noecho_parameter_is_unresolved_not_the_template_default(cli, fake
 
 @pytest.mark.parametrize(
     ("fault", "reason"),
-    [
-        (None, "does not exist"),
-        (("AccessDenied", None), "access denied"),
-        (("Throttling", None), "throttled"),
-    ],
+    [(None, "does not exist"), ("AccessDenied", "access denied"), ("Throttling", "throttled")],
     ids=["not-found", "access-denied", "throttled"],
 )
 def test_stack_that_cannot_be_read_is_an_error_for_its_pipelines_only(cli, fake, cfn, stack_template, fault, reason):
@@ -373,8 +364,8 @@ def test_stack_that_cannot_be_read_is_an_error_for_its_pipelines_only(cli, fake,
         add_stack(cfn, name="some-other-stack")
     else:
         add_stack(cfn)
-        cfn.fail("DescribeStacks", fault[0], message="User is not authorized to perform cloudformation:DescribeStacks"
-                 if fault[0] == "AccessDenied" else None)
+        cfn.fail("DescribeStacks", fault, message="User is not authorized to perform cloudformation:DescribeStacks"
+                 if fault == "AccessDenied" else None)
     fake.add_pipeline(stack_live())
     for name in YAML_DEMO_LIVE:
         fake.load_response_file(DEMO_LIVE / name)
@@ -386,8 +377,8 @@ def test_stack_that_cannot_be_read_is_an_error_for_its_pipelines_only(cli, fake,
     assert f"stack {STACK}" in entry["error"] and reason in entry["error"]
     assert "\n" not in entry["error"]
     if fault is not None:
-        assert fault[0] in entry["error"]
-    if fault == ("Throttling", None):
+        assert fault in entry["error"]
+    if fault == "Throttling":
         assert len(cfn.calls("DescribeStacks")) == 3 and "3 attempts" in entry["error"]
     elif fault is not None:
         assert len(cfn.calls("DescribeStacks")) == 1  # access denied is not retried
@@ -437,6 +428,27 @@ def test_two_templates_and_a_bare_stack_name_is_an_input_error(cli, fake, cfn, s
     assert run.pipeline("Pipeline")["status"] == "in_sync"
     assert run.pipeline("OtherPipeline")["status"] == "error"  # its name parameter has no value
     assert run.exit_code == 2
+
+
+def test_stack_naming_a_template_that_is_not_checked_is_an_input_error(cli, fake, cfn, stack_template, tmp_path):
+    add_stack(cfn)
+    fake.add_pipeline(stack_live())
+    elsewhere = tmp_path / "elsewhere.yaml"
+    run = cli("check", str(stack_template), "--region", STACK_REGION, "--stack", f"{elsewhere}={STACK}",
+              "--endpoint-url", fake.url)
+    assert_clean_failure(run)
+    [error] = run.report["input_errors"]
+    assert error["source"]["file"] == "--stack" and "is not one of the templates checked" in error["message"]
+    assert run.pipeline("Pipeline")["status"] == "error"  # unbound: its name parameter has no value
+
+
+@pytest.mark.parametrize("value", ["=app-pipes", "tpl.yaml=", " "])
+def test_malformed_stack_option_is_a_usage_error(cli, cfn, stack_template, value):
+    run = cli("check", str(stack_template), "--stack", value)
+    assert_clean_failure(run)
+    assert run.report is None
+    assert "TEMPLATE=NAME" in run.stderr and "Traceback" not in run.stderr
+    assert cfn.requests == []
 
 
 # -------------------------------------------------------------------------------- parameter overrides
@@ -794,7 +806,7 @@ def test_bad_input_is_one_line_with_file_and_line_and_the_rest_is_checked(cli, t
     assert run.report["summary"]["input_errors"] == 1
 
 
-def test_pipeline_file_enum_message_lists_valid_choices_and_schedule_suggestion(cli, tmp_path):
+def test_pipeline_file_nested_enum_message_lists_the_valid_choices(cli, tmp_path):
     bad = tmp_path / "pinned.yaml"
     bad.write_text(
         "driftcheck: pipelines/v1\n"

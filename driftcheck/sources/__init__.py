@@ -9,8 +9,10 @@ Each :class:`SourceKind` maps to a source class with ``kind`` and ``collect(...)
   pipeline file. Anything else in a directory (state files, tfvars.json, CI configs) is skipped with a
   note (``-v``); a file named explicitly that is neither is an input error.
 
-``--stack`` is read through :attr:`SourceOptions.stacks` only once discovery has found a template: no
-CloudFormation call is made for a run that has nothing for it to resolve.
+A file reached twice (a directory and a file in it, ``../`` paths, symlinks) is read once. ``--stack`` is
+read through :attr:`SourceOptions.stacks` only once discovery has found a template: no CloudFormation
+call is made for a run that has nothing for it to resolve; ``--stack`` or a CloudFormation parameter
+``--var-file`` with no template among the paths is an input error, never silently unused.
 """
 
 from __future__ import annotations
@@ -142,7 +144,6 @@ def discover(paths: Iterable[str]) -> Discovery:
     """Sort the command line's paths by source; a path nothing reads is an input error (the rest still count)."""
     inputs: dict[SourceKind, list[Any]] = {}
     errors: list[InputError] = []
-
     read: set[str] = set()  # YAML/JSON files already read or reported: a file reached twice counts once
 
     def add(kind: SourceKind, item: Any) -> None:
