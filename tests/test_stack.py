@@ -320,3 +320,12 @@ def test_only_read_actions_are_sent(cfn):
     actions = cfn.actions()
     assert set(actions) == READ_ACTIONS and len(actions) == 1 + 2 + 5 + 2 + 1
     assert all(r["method"] == "POST" and r["params"]["Version"] == "2010-05-15" for r in cfn.requests)
+
+
+def test_a_stack_arn_is_read_in_its_own_region(cfn):
+    """--stack with a stack id from another region than --region: the ARN names where the stack lives."""
+    stack_id = cfn.add_stack("far", region="eu-west-1", tags={"Team": "far"})
+    assert read_stack(settings(region="us-east-1"), stack_id).tags == {"Team": "far"}
+    with pytest.raises(AwsCallError) as missing:
+        read_stack(settings(region="us-east-1"), "far")  # by name, only the client's region is asked
+    assert missing.value.code == "StackNotFound"

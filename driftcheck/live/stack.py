@@ -108,7 +108,8 @@ def read_stack(settings: AwsSettings, stack: str) -> DeployedStack:
     """
     if not isinstance(stack, str) or not stack.strip():
         raise AwsCallError("DescribeStacks: no stack name given", "InvalidStackName")
-    client = cloudformation_client(settings)
+    _, arn_region, _ = parse_stack_id(stack) if stack.startswith("arn:") else (None, None, None)
+    client = cloudformation_client(settings, arn_region)  # a stack ARN names its own region
     region = client.meta.region_name
     described = _call(settings, "DescribeStacks", client.describe_stacks, stack, region, StackName=stack)
     stacks = described.get("Stacks") or []
