@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.loopback import LoopbackEndpoint
 
 API_VERSION = "2010-05-15"
 XML_NAMESPACE = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
@@ -151,60 +152,15 @@ def to_xml(tag: str, value: Any) -> str:
     return f"<{tag}>{inner}</{tag}>"
 
 
-class _Server(ThreadingHTTPServer):
-    """One thread per connection; a listen backlog deep enough that bursts of concurrent clients are not
-    reset by the kernel (socketserver's default of 5 is not)."""
-
-    request_queue_size = 128
-    daemon_threads = True
-
-
-class FakeCloudFormation:
+class FakeCloudFormation(LoopbackEndpoint):
     """The fake endpoint. Use as a context manager; ``url`` is set once started."""
 
     def __init__(self, page_size: int = 100):
-        if page_size < 1:
-            raise ValueError("page_size must be >= 1")
-        self.page_size = page_size
-        self.requests: list[dict] = []          # log of every request, appended under the lock
-        self.url = ""
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()      # wakes delayed handlers when stop() is called
+        super().__init__(page_size, _make_handler, "fake-cloudformation")
         self._stacks: list[_Stack] = []         # insertion ordered
         self._faults: list[_Rule] = []
         self._delays: list[_Rule] = []
         self._tokens: dict[str, tuple[str, str, int]] = {}   # nextToken -> (operation, scope key, offset)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ---------------------------------------------------------------- lifecycle
-    def start(self) -> "FakeCloudFormation":
-        """Listen on an ephemeral port of 127.0.0.1 (idempotent)."""
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), _make_handler(self))
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-cloudformation", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Wake delayed handlers, stop serving and close the port (idempotent)."""
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> "FakeCloudFormation":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ---------------------------------------------------------------- test setup
     def add_stack(self, name: str, *, region: str = "us-east-1", account: str = "123456789012",

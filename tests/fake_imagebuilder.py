@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.loopback import LoopbackEndpoint
 
 # HTTP status of each error shape, as in botocore's model (tests/test_fake_imagebuilder.py
 # cross-checks this table against the model, so it cannot silently drift).
@@ -74,49 +75,15 @@ def _name_matcher(pattern: str):
     return re.compile(rf"\A{regex}\Z", re.DOTALL).match
 
 
-class FakeImageBuilder:
+class FakeImageBuilder(LoopbackEndpoint):
+    """The fake endpoint. Use as a context manager; ``url`` is set once started."""
+
     def __init__(self, page_size: int = 25):
-        if page_size < 1:
-            raise ValueError("page_size must be >= 1")
-        self.page_size = page_size
-        self.requests: list[dict] = []          # log of every request, appended under the lock
-        self.url = ""
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()      # wakes delayed handlers when stop() is called
+        super().__init__(page_size, _make_handler, "fake-imagebuilder")
         self._pipelines: dict[str, dict] = {}   # arn -> pipeline, insertion ordered
         self._faults: list[_Rule] = []
         self._delays: list[_Rule] = []
         self._tokens: dict[str, tuple[int, str]] = {}   # opaque nextToken -> (offset, filters key)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ---------------------------------------------------------------- lifecycle
-    def start(self) -> "FakeImageBuilder":
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-imagebuilder", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> "FakeImageBuilder":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # ---------------------------------------------------------------- test setup
     def add_pipeline(self, pipeline: dict) -> None:
