@@ -493,3 +493,23 @@ def test_json_is_chosen_by_first_character() -> None:
     assert load_text("  \n [1, 2]", "x.yaml").format == "json"
     assert load_text("a: [1]", "x.json").format == "yaml"
     assert load_text("\ufeff{}", "x").format == "json"
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+def test_bounds_and_messages_are_the_same_with_and_without_libyaml(monkeypatch, libyaml: bool) -> None:
+    """The bounds pass uses libyaml's C parser when PyYAML has it; the answers must not depend on that."""
+    import yaml
+
+    if not libyaml:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("this PyYAML has no libyaml")
+    bomb = _error(BILLION_LAUGHS)
+    assert (bomb.message, bomb.location.line) == (f"aliases expand to more than {MAX_NODES} values (possible alias bomb)", 6)
+    deep = _error("a: 1\nb: " + "[" * 100_000)
+    assert (deep.message, deep.location.line) == (f"nesting deeper than {MAX_DEPTH} levels", 2)
+    two = _error("a: 1\n---\nb: 2\n")
+    assert (two.message, two.location.line) == ("holds 2 YAML documents; expected one", 2)
+    broken = _error("a: 1\nb: c: d\n")
+    assert (broken.message, broken.location.line) == ("malformed YAML: mapping values are not allowed here", 2)
+    assert load_text("a: [1, 2]\n", "x.yaml").root.get("a").plain() == [1, 2]

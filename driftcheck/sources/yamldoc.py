@@ -325,6 +325,9 @@ class _YamlBounds:
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self._reset()
+
+    def _reset(self) -> None:
         self.documents = 0
         self.total = 0  # values so far, aliases expanded
         self.aliased = False
@@ -332,7 +335,28 @@ class _YamlBounds:
         self.anchors: dict[str, tuple[int, int, int] | None] = {}  # anchor -> (size, height, line); None while open
 
     def check(self, text: str) -> None:
-        """Raise DocumentError if ``text`` holds several documents, nests too deep or expands too much."""
+        """Raise DocumentError if ``text`` holds several documents, nests too deep or expands too much.
+
+        libyaml's C parser (when PyYAML has it) runs the pass several times faster; on any syntax error
+        it hands over to the pure-Python parser, whose message is the one reported (and which builds
+        the nodes afterwards anyway).
+        """
+        fast = getattr(yaml, "CSafeLoader", None)
+        if fast is not None:
+            try:
+                loader = fast(text)
+            except yaml.YAMLError:
+                loader = None
+            if loader is not None:
+                try:
+                    second_line = self._scan(loader)
+                    if second_line is not None:
+                        self._count_remaining(loader, second_line)
+                    return
+                except yaml.YAMLError:
+                    self._reset()  # start over with the exact parser
+                finally:
+                    loader.dispose()
         loader = _new_loader(text, self.file)
         try:
             second_line = self._scan(loader)
