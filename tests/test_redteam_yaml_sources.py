@@ -519,3 +519,24 @@ def test_pasted_yaml_with_unquoted_dates_is_checked(cli, tmp_path):
     )
     run = check(cli, files["pins.yaml"], live=live)
     assert only(run)["status"] == "in_sync", only(run)
+
+
+@pytest.mark.xfail(strict=True, reason="duplicate workflow parameter Names in a CFN template silently keep the last one (pipeline files reject the same input)")
+def test_cfn_duplicate_workflow_parameter_names_are_not_silently_merged(cli, tmp_path):
+    files, live = scenario(
+        tmp_path,
+        {"t.yaml": PIPELINE_HEAD + """      Workflows:
+        - WorkflowArn: arn:aws:imagebuilder:us-east-1:aws:workflow/test/test-image/x.x.x
+          Parameters:
+            - Name: a
+              Value: ["1"]
+            - Name: a
+              Value: ["2"]
+"""},
+        [live_pipeline("p", workflows=[{
+            "workflowArn": "arn:aws:imagebuilder:us-east-1:aws:workflow/test/test-image/x.x.x",
+            "parameters": [{"name": "a", "value": ["2"]}]}])],
+    )
+    run = check(cli, files["t.yaml"], live=live)
+    problems = json.dumps(run.report["input_errors"]) + str(only(run).get("error"))
+    assert "duplicate" in problems.lower(), run.report
