@@ -385,28 +385,32 @@ PAIR_RULES: tuple[PairRule, ...] = (
 
 
 def split_unresolved(fields: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[UnresolvedField, ...]]:
-    """Lift Unresolved markers out of a declared value: they are listed, never compared."""
+    """Lift Unresolved markers out of a declared value: they are listed, never compared.
+
+    A list with an unresolved item is unresolved as a whole (its other items are not compared either):
+    a list is one field, and an unknown item could be any value, or several, or none.
+    """
     found: list[UnresolvedField] = []
+    dropped = object()
 
     def walk(value: Any, path: str) -> Any:
+        if isinstance(value, Unresolved):
+            found.append(UnresolvedField(path, value.reason))
+            return dropped
         if isinstance(value, Mapping):
             out = {}
             for key, item in value.items():
-                child = f"{path}.{key}" if path else str(key)
-                if isinstance(item, Unresolved):
-                    found.append(UnresolvedField(child, item.reason))
-                else:
-                    out[key] = walk(item, child)
+                converted = walk(item, f"{path}.{key}" if path else str(key))
+                if converted is not dropped:
+                    out[key] = converted
             return out
         if isinstance(value, (list, tuple)):
-            items = []
-            for index, item in enumerate(value):
-                if isinstance(item, Unresolved):
-                    found.append(UnresolvedField(f"{path}[{index}]", item.reason))
-                    items.append(None)
-                else:
-                    items.append(walk(item, f"{path}[{index}]"))
-            return items
+            unknown = [(index, item) for index, item in enumerate(value) if isinstance(item, Unresolved)]
+            if unknown:
+                reasons = "; ".join(f"[{index}]: {item.reason}" for index, item in unknown)
+                found.append(UnresolvedField(path, f"an item is unresolved, so the list is not compared ({reasons})"))
+                return dropped
+            return [walk(item, f"{path}[{index}]") for index, item in enumerate(value)]
         return value
 
     plain = walk(thaw(fields), "")

@@ -602,12 +602,20 @@ def test_split_unresolved_lifts_markers_out_and_lists_their_paths():
         }
     )
     plain, found = split_unresolved(declared)
-    assert plain == {"name": "p", "workflows": [{}, None]}
+    assert plain == {"name": "p"}  # a list with an unresolved item is not compared at all
     assert found == (
         UnresolvedField("imageRecipeArn", "!Ref ImageRecipe"),
-        UnresolvedField("workflows[0].workflowArn", "!GetAtt W.Arn"),
-        UnresolvedField("workflows[1]", "!If"),
+        UnresolvedField("workflows", "an item is unresolved, so the list is not compared ([1]: !If)"),
     )
+    nested = freeze({"workflows": [{"workflowArn": Unresolved("!GetAtt W.Arn"), "onFailure": "ABORT"}]})
+    assert split_unresolved(nested) == (
+        {"workflows": [{"onFailure": "ABORT"}]},  # an unresolved member: only that member is left out
+        (UnresolvedField("workflows[0].workflowArn", "!GetAtt W.Arn"),),
+    )
+    tags = freeze({"imageScanningConfiguration": {"ecrConfiguration": {"containerTags": ["latest", Unresolved("!Ref T")]}}})
+    plain, found = split_unresolved(tags)
+    assert plain == {"imageScanningConfiguration": {"ecrConfiguration": {}}}
+    assert [f.path for f in found] == ["imageScanningConfiguration.ecrConfiguration.containerTags"]
 
 
 # --------------------------------------------------------------------------- both API editions
