@@ -13,12 +13,13 @@ come from :mod:`driftcheck.fields`, so a wrong guess there is one overlay entry 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from driftcheck.fields import NO_DEFAULT, FieldSpec, expressible, output_only_fields, pipeline_model
+from driftcheck.fields import NO_DEFAULT, FieldSpec, expressible, output_only_fields, pipeline_model, schema_path, spec_at
 from driftcheck.frozen import thaw
 from driftcheck.model import Unresolved, UnresolvedField
 
@@ -96,23 +97,6 @@ def drop_aws_managed_tags(pipeline: dict[str, Any], ctx: Context) -> dict[str, A
         if isinstance(tags, Mapping):
             result[key] = {k: v for k, v in tags.items() if not str(k).startswith("aws:")}
     return result
-
-
-def _drop_inexpressible(spec: FieldSpec, value: Any, source_kind: str) -> Any:
-    if spec.type == "structure" and isinstance(value, dict):
-        return {
-            key: _drop_inexpressible(spec.children[key], item, source_kind) if key in spec.children else item
-            for key, item in value.items()
-            if key not in spec.children or expressible(spec.children[key], source_kind)
-        }
-    if spec.type == "list" and spec.item is not None and isinstance(value, list):
-        return [_drop_inexpressible(spec.item, item, source_kind) for item in value]
-    return value
-
-
-def drop_inexpressible_fields(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Drop fields the declaring tool cannot set (CloudFormation: schedule.timezone...): never its drift."""
-    return _drop_inexpressible(pipeline_model(), pipeline, ctx.source_kind)
 
 
 def empty_means_unset(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -246,7 +230,6 @@ def default_scan_repository(pipeline: dict[str, Any], ctx: Context) -> dict[str,
 SIDE_RULES: tuple[SideRule, ...] = (
     SideRule("drop_output_only", drop_output_only.__doc__ or "", drop_output_only),
     SideRule("drop_aws_managed_tags", drop_aws_managed_tags.__doc__ or "", drop_aws_managed_tags),
-    SideRule("drop_inexpressible_fields", drop_inexpressible_fields.__doc__ or "", drop_inexpressible_fields),
     SideRule("empty_means_unset", empty_means_unset.__doc__ or "", empty_means_unset),
     SideRule("service_defaults", service_defaults.__doc__ or "", service_defaults),
     SideRule("utc_timezone_alias", utc_timezone_alias.__doc__ or "", utc_timezone_alias),
@@ -368,7 +351,75 @@ def undeclared_keys_of_partial_maps(declared: dict, live: dict, ctx: PairContext
     return declared, live, notes
 
 
+_TOOL_NAMES = {"terraform": "Terraform", "cloudformation": "CloudFormation"}
+
+
+def _drop_inexpressible(spec: FieldSpec, value: Any, source_kind: str, path: str, dropped: list[tuple[str, Any]]) -> Any:
+    if spec.type == "structure" and isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            child = spec.children.get(key)
+            child_path = f"{path}.{key}" if path else key
+            if child is not None and not expressible(child, source_kind):
+                dropped.append((child_path, item))
+            else:
+                out[key] = _drop_inexpressible(child, item, source_kind, child_path, dropped) if child is not None else item
+        return out
+    if spec.type == "list" and spec.item is not None and isinstance(value, list):
+        return [_drop_inexpressible(spec.item, item, source_kind, f"{path}[{index}]", dropped) for index, item in enumerate(value)]
+    return value
+
+
+def drop_inexpressible_fields(declared: dict, live: dict, ctx: PairContext):
+    """Fields the declaring tool cannot set (CloudFormation: schedule.timezone...) are not its drift; set ones are noted."""
+    ignored: list[tuple[str, Any]] = []
+    declared = _drop_inexpressible(pipeline_model(), declared, ctx.source_kind, "", ignored)
+    found: list[tuple[str, Any]] = []
+    live = _drop_inexpressible(pipeline_model(), live, ctx.source_kind, "", found)
+    tool = _TOOL_NAMES.get(ctx.source_kind, ctx.source_kind)
+    notes = []
+    for path, value in found:
+        spec = spec_at(schema_path(path))
+        default = spec.overlay.service_default if spec is not None else NO_DEFAULT
+        if value is None or (default is not NO_DEFAULT and value == default):
+            continue  # unset, or the service's own default: nothing anyone set by hand
+        notes.append(
+            f"{path}: not compared, {tool} cannot set it; live holds {json.dumps(value, sort_keys=True)}, "
+            f"which the next update through {tool} resets"
+        )
+    return declared, live, notes
+
+
+def _only_defaults(spec: FieldSpec | None, value: Any) -> bool:
+    """None, the field's documented service default, or a structure holding nothing else."""
+    if value is None:
+        return True
+    if spec is None:
+        return False
+    if spec.overlay.service_default is not NO_DEFAULT and value == spec.overlay.service_default:
+        return True
+    if spec.type == "structure" and isinstance(value, dict):
+        return all(_only_defaults(spec.children.get(key), item) for key, item in value.items())
+    return False
+
+
+def block_of_defaults_is_unset(declared: dict, live: dict, ctx: PairContext):
+    """A block holding only service defaults means the same as no block (scanning {enabled: false} = no scanning)."""
+    declared, live = dict(declared), dict(live)
+    for name, spec in pipeline_model().children.items():
+        if spec.type != "structure" or name not in declared:
+            continue
+        d, l = declared.get(name), live.get(name)
+        if d is None and l is not None and _only_defaults(spec, l):
+            live[name] = None
+        elif l is None and d is not None and _only_defaults(spec, d):
+            declared[name] = None
+    return declared, live, []
+
+
 PAIR_RULES: tuple[PairRule, ...] = (
+    PairRule("drop_inexpressible_fields", drop_inexpressible_fields.__doc__ or "", drop_inexpressible_fields),
+    PairRule("block_of_defaults_is_unset", block_of_defaults_is_unset.__doc__ or "", block_of_defaults_is_unset),
     PairRule("version_wildcards", version_wildcards.__doc__ or "", version_wildcards),
     PairRule(
         "terraform_first_parameter_value", terraform_first_parameter_value.__doc__ or "", terraform_first_parameter_value

@@ -751,7 +751,9 @@ def test_both_api_editions_match_the_same_declaration(edition, source_kind):
             parameter["value"] = [parameter["value"]]
     normalized = normalize(declared, live, source_kind)
     assert compare(normalized.declared, normalized.live, {}, None) == ()
-    assert normalized.notes == ()
+    # the only notes: live values this tool cannot set (the newer edition carries some)
+    assert all("cannot set it" in note for note in normalized.notes), normalized.notes
+    assert bool(normalized.notes) == (edition == "new")
 
     # a real change is found the same way in both editions
     live["description"] = "hotfix"
@@ -804,3 +806,40 @@ def test_rule_undeclared_keys_of_partial_maps(partial, live_tags, drifted, noted
 def test_rule_drop_inexpressible_fields(source_kind, live, drifted):
     declared = {key: None for key in live}
     assert paths(declared, live, source_kind) == drifted
+
+
+def test_rule_drop_inexpressible_fields_notes_values_someone_set():
+    """A value the tool cannot set is not drift, but a non-default one is worth a note: the next update resets it."""
+    live = {"schedule": {"scheduleExpression": CRON, "timezone": "America/New_York"}, "imageTags": {"Build": "x"}}
+    declared = {"schedule": {"scheduleExpression": CRON}, "imageTags": None}
+    cfn = normalize(declared, live, "cloudformation")
+    assert [n.split(":")[0] for n in cfn.notes] == ["schedule.timezone"]
+    assert "America/New_York" in cfn.notes[0] and "CloudFormation" in cfn.notes[0]
+    tf = normalize({"schedule": {"scheduleExpression": CRON}}, live, "terraform")
+    assert [n.split(":")[0] for n in tf.notes] == ["imageTags"]
+    utc = normalize(declared, {**live, "schedule": {"scheduleExpression": CRON, "timezone": "Etc/UTC"}}, "cloudformation")
+    assert not [n for n in utc.notes if n.startswith("schedule.timezone")]  # the default is no one's doing
+
+
+@pytest.mark.parametrize(
+    "declared, live, drifted",
+    [
+        # explicitly disabled scanning = no scanning block live (the service returns none)
+        ({"imageScanningConfiguration": {"imageScanningEnabled": False}}, {}, set()),
+        # no block declared vs a live block of defaults (disabled, the default repository, default scan types)
+        (
+            {"imageScanningConfiguration": None},
+            {"imageScanningConfiguration": {"imageScanningEnabled": False, "imageScanningTypes": ["TEST_INSTANCE_CVE"],
+                                            "ecrConfiguration": {"repositoryName": DEFAULT_SCAN_REPOSITORY}}},
+            set(),
+        ),
+        # a block with a real setting is still drift against no block
+        ({"imageScanningConfiguration": None}, {"imageScanningConfiguration": {"imageScanningEnabled": True}}, {"imageScanningConfiguration"}),
+        ({"imageScanningConfiguration": {"imageScanningEnabled": True}}, {}, {"imageScanningConfiguration"}),
+        # both blocks present: compared member by member as before
+        ({"imageTestsConfiguration": {"imageTestsEnabled": True}}, {"imageTestsConfiguration": {"imageTestsEnabled": False, "timeoutMinutes": 720}},
+         {"imageTestsConfiguration.imageTestsEnabled"}),
+    ],
+)
+def test_rule_block_of_defaults_is_unset(declared, live, drifted):
+    assert paths(declared, live, "driftcheck") == drifted
