@@ -258,7 +258,6 @@ def test_reported_live_value_is_not_invented(cli, tmp_path):
 # --------------------------------------------------------------------------- parameter files
 
 
-@pytest.mark.xfail(strict=True, reason="an SSM-typed parameter's value from a CloudFormation parameter file (the SSM parameter name) is compared as the resolved value")
 def test_ssm_parameter_value_in_parameter_file_is_a_parameter_name(cli, tmp_path):
     files, live = scenario(
         tmp_path,
@@ -335,7 +334,6 @@ def test_cfn_omitted_workflows_do_not_hide_customer_workflow(cli, tmp_path):
 # --------------------------------------------------------------------------- locations and messages
 
 
-@pytest.mark.xfail(strict=True, reason="drift on a stack tag from a template-configuration file points at the template, not at the file:line that declares the tag")
 def test_stack_tag_from_template_configuration_names_its_file(cli, tmp_path):
     files, live = scenario(
         tmp_path,
@@ -351,7 +349,6 @@ def test_stack_tag_from_template_configuration_names_its_file(cli, tmp_path):
     assert differences["tags.Dept"]["source"] == {"file": str(files["prod-config.json"]), "line": 5}
 
 
-@pytest.mark.xfail(strict=True, reason="Properties given by Fn::Transform (AWS::Include) fail with 'Properties: expected a mapping' instead of naming the transform")
 def test_properties_from_include_transform_say_so(cli, tmp_path):
     files, live = scenario(
         tmp_path,
@@ -514,7 +511,6 @@ def test_pasted_yaml_with_unquoted_dates_is_checked(cli, tmp_path):
     assert only(run)["status"] == "in_sync", only(run)
 
 
-@pytest.mark.xfail(strict=True, reason="duplicate workflow parameter Names in a CFN template silently keep the last one (pipeline files reject the same input)")
 def test_cfn_duplicate_workflow_parameter_names_are_not_silently_merged(cli, tmp_path):
     files, live = scenario(
         tmp_path,

@@ -87,6 +87,15 @@ class ParameterFile:
 
     parameters: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] | None = None
+    tag_locations: Mapping[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackTags:
+    """The stack-level tags CloudFormation copies onto the pipeline, and where each is declared."""
+
+    tags: Mapping[str, str]
+    locations: Mapping[str, Location]
 
 
 def load_parameter_file(path: Path) -> ParameterFile:
@@ -99,6 +108,7 @@ def load_parameter_file(path: Path) -> ParameterFile:
     root = document.root
     values: dict[str, str] = {}
     tags: dict[str, str] | None = None
+    tag_locations: dict[str, Location] = {}
 
     def scalar(node: Node, what: str) -> str:
         if node.is_sequence() and all(item.is_scalar() for item in node.value):
@@ -131,6 +141,7 @@ def load_parameter_file(path: Path) -> ParameterFile:
             converted = {key: scalar(child, f"{section}.{key}") for key, child in node.value.items()}
             if target is None:
                 tags = converted
+                tag_locations = {key: node.key_location(key) for key in converted}
             else:
                 target.update(converted)
     else:
@@ -139,7 +150,7 @@ def load_parameter_file(path: Path) -> ParameterFile:
             "or {\"Parameters\": {...}, \"Tags\": {...}}",
             root.location,
         )
-    return ParameterFile(freeze(values), freeze(tags) if tags is not None else None)
+    return ParameterFile(freeze(values), freeze(tags) if tags is not None else None, freeze(tag_locations))
 
 
 class _Problem(Exception):
@@ -240,6 +251,7 @@ class _Converter:
             if not node.is_sequence():
                 raise _Problem(f"{cfn_path}: expected a list", node.location)
             items = []
+            seen: dict[str, Location] = {}
             for index, item in enumerate(node.value):
                 item_api = f"{api_path}[{index}]"
                 converted = self.value(spec.item, item, item_api, f"{cfn_path}[{index}]")
@@ -247,6 +259,10 @@ class _Converter:
                     self.locations[item_api] = item.location
                     key = spec.overlay.set_key
                     if key and isinstance(converted, dict) and isinstance(converted.get(key), str):
+                        if converted[key] in seen:  # a set keyed by name: CloudFormation's schema refuses twins
+                            first = seen[converted[key]]
+                            raise _Problem(f"{cfn_path}: duplicate {key[0].upper() + key[1:]} {converted[key]!r} (first at line {first.line})", item.location)
+                        seen[converted[key]] = item.location
                         keyed = f"{api_path}[{key}={converted[key]}]"
                         self.locations[keyed] = item.location
                         for sub_path, sub_location in list(self.locations.items()):
@@ -284,9 +300,9 @@ class CloudFormationSource:
             errors.extend(result.errors)
         return SourceResult(tuple(pipelines), tuple(errors))
 
-    def _parameter_files(self, errors: list[InputError]) -> tuple[dict[str, str], dict[str, str] | None]:
+    def _parameter_files(self, errors: list[InputError]) -> tuple[dict[str, str], StackTags | None]:
         values: dict[str, str] = {}
-        tags: dict[str, str] | None = None
+        tags: StackTags | None = None
         for path in self.options.parameter_files:
             try:
                 loaded = load_parameter_file(path)
@@ -295,7 +311,8 @@ class CloudFormationSource:
                 continue
             values.update(loaded.parameters)
             if loaded.tags is not None:
-                tags = {**(tags or {}), **loaded.tags}
+                before = tags or StackTags({}, {})
+                tags = StackTags({**before.tags, **loaded.tags}, {**before.locations, **loaded.tag_locations})
         return values, tags
 
     def _bindings(self, documents: list[Document], errors: list[InputError]) -> dict[str, StackBinding]:
@@ -319,8 +336,9 @@ class CloudFormationSource:
                 found[target] = binding
         return found
 
-    def _inputs(self, overrides: Mapping[str, str], binding: StackBinding | None) -> TemplateInputs:
+    def _inputs(self, overrides: Mapping[str, str], binding: StackBinding | None, root: Node) -> TemplateInputs:
         stack = binding.stack if binding is not None else None
+        overrides = {key: _ssm_name(key, value, root) for key, value in overrides.items()}
         values: dict[str, str | Unresolved] = {}
         if stack is not None:
             for key, value in stack.parameters.items():
@@ -340,13 +358,13 @@ class CloudFormationSource:
         self,
         document: Document,
         overrides: Mapping[str, str],
-        file_tags: Mapping[str, str] | None,
+        file_tags: StackTags | None,
         binding: StackBinding | None,
     ) -> SourceResult:
         if document.unknown_tags:
             tag, line = document.unknown_tags[0]
             return SourceResult(errors=(InputError(Location(document.file, line), f"unknown tag {tag}: not a CloudFormation intrinsic function"),))
-        inputs = self._inputs(overrides, binding)
+        inputs = self._inputs(overrides, binding, document.root)
         try:
             template = Template(document.root, inputs)
             resources = list(template.resources())
@@ -354,7 +372,9 @@ class CloudFormationSource:
             return SourceResult(errors=(InputError(exc.location or Location(document.file), exc.message),))
         stack = binding.stack if binding is not None else None
         # a template configuration's Tags are what the next deploy sets on the stack, so they win over the deployed ones
-        stack_tags: Mapping[str, str] | None = file_tags if file_tags is not None else (stack.tags if stack is not None else None)
+        stack_tags = file_tags
+        if stack_tags is None and stack is not None:
+            stack_tags = StackTags(stack.tags, {key: Location(f"stack {stack.name}") for key in stack.tags})
         pipelines = []
         resources_node = document.root.get("Resources")
         errors = [
@@ -385,7 +405,7 @@ class CloudFormationSource:
         location: Location,
         inputs: TemplateInputs,
         binding: StackBinding | None,
-        stack_tags: Mapping[str, str] | None,
+        stack_tags: StackTags | None,
     ) -> DeclaredPipeline | None:
         stack = binding.stack if binding is not None else None
         arn = None
@@ -415,6 +435,8 @@ class CloudFormationSource:
             resolved = template.resolve(properties)
             if resolved is NO_VALUE:
                 return failed(f"{properties.location}: {logical_id}: Properties resolve to AWS::NoValue")
+            if isinstance(resolved.value, Unresolved):
+                return failed(f"{properties.location}: {logical_id}: Properties cannot be evaluated: {resolved.value.reason}")
             fields = converter.structure(pipeline_model(), resolved, "", "")
         except TemplateError as exc:
             return failed(f"{exc.location}: {exc.message}")
@@ -425,7 +447,10 @@ class CloudFormationSource:
         tags = fields.get("tags")
         if stack_tags is not None:
             if isinstance(tags, dict) or tags is None:
-                fields["tags"] = {**stack_tags, **(tags or {})} or None  # resource tags win over stack tags
+                fields["tags"] = {**stack_tags.tags, **(tags or {})} or None  # resource tags win over stack tags
+                for key, where in stack_tags.locations.items():
+                    if key not in (tags or {}):
+                        converter.locations[f"tags.{key}"] = where
         else:
             partial["tags"] = STACK_TAGS_UNKNOWN
         name = fields.get("name")
@@ -452,6 +477,23 @@ def _mentions(node: Node, text: str) -> bool:
     if node.is_sequence():
         return any(_mentions(child, text) for child in node.value)
     return node.value == text
+
+
+_SSM_VALUE_TYPE = "AWS::SSM::Parameter::Value<"
+
+
+def _ssm_name(key: str, value: str, root: Node) -> str | Unresolved:
+    """A value given for an SSM-typed parameter (by a parameter file or --var) is an SSM parameter *name*:
+    CloudFormation reads it at deploy time, so the value the pipeline got is unknown here."""
+    parameters = root.get("Parameters")
+    spec = parameters.get(key) if parameters is not None else None
+    kind = spec.get("Type") if spec is not None else None
+    if kind is not None and isinstance(kind.value, str) and kind.value.startswith(_SSM_VALUE_TYPE):
+        return Unresolved(
+            f"parameter {key} names the SSM parameter {value}, which CloudFormation reads at deploy time; "
+            "pass --stack NAME to use the deployed value"
+        )
+    return value
 
 
 def _same_file(path: str) -> str:
