@@ -414,9 +414,14 @@ def test_a_quoted_date_is_a_string():
     assert pipeline.fields["description"] == "2024-01-02"
 
 
-def test_an_unquoted_date_in_an_output_only_field_is_still_an_error():
+def test_an_unquoted_date_in_an_output_only_field_is_accepted_because_it_is_never_compared():
     result = collect("driftcheck: pipelines/v1\npipelines:\n  - name: a\n    dateCreated: 2024-01-02T03:04:05Z\n")
-    assert errors(result) == [(4, "pipelines[0].dateCreated: expected string, got timestamp 2024-01-02T03:04:05Z (quote it to make it a string)")]
+    assert errors(result) == []
+    assert "dateCreated" not in result.pipelines[0].fields
+    assert any("dateCreated" in note for note in result.pipelines[0].notes)
+    # where a date IS compared, the strict rule stands
+    compared = collect("driftcheck: pipelines/v1\npipelines:\n  - name: a\n    description: 2024-01-02\n")
+    assert errors(compared) == [(4, "pipelines[0].description: expected string, got date 2024-01-02 (quote it to make it a string)")]
 
 
 def test_structure_where_a_scalar_is_expected_and_the_reverse():

@@ -298,10 +298,27 @@ def _region_problems(entry: Node, path: Path) -> list[_Problem]:
     return [_Problem(entry.key_location(REGION_KEY).line or entry.line, message, where, _render(where))]
 
 
+def _validated_values(root: Node) -> Any:
+    """``root.plain()``, except that output-only fields pasted with an unquoted timestamp keep their text:
+    they are never compared, so YAML's reading of ``dateCreated: 2026-01-01T00:00:00Z`` is no error."""
+    plain = root.plain()
+    entries = root.get(PIPELINES_KEY)
+    if not isinstance(plain, dict) or entries is None or not entries.is_sequence():
+        return plain
+    for entry_node, entry in zip(entries.value, plain.get(PIPELINES_KEY) or []):
+        if not entry_node.is_mapping() or not isinstance(entry, dict):
+            continue
+        for key, child in entry_node.value.items():
+            spec = pipeline_model().children.get(key)
+            if spec is not None and spec.overlay.output_only and isinstance(child.value, datetime.date) and child.raw:
+                entry[key] = child.raw
+    return plain
+
+
 def _problems(root: Node) -> list[_Problem]:
     """Every problem of one document, one per value and message, in line order."""
     found: list[_Problem] = []
-    for error in _validator().iter_errors(root.plain()):
+    for error in _validator().iter_errors(_validated_values(root)):
         found.extend(_explain(error, root))
     found.extend(_tag_problems(root, ()))
     entries = root.get(PIPELINES_KEY)
