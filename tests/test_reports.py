@@ -336,3 +336,16 @@ def test_html_template_environment_forces_autoescape() -> None:
     from driftcheck.reports.html import environment
 
     assert environment().autoescape is True
+
+
+def test_text_shows_in_sync_pipelines_with_unresolved_values_in_full() -> None:
+    """'in sync' alone would overstate a pipeline whose values were partly not compared."""
+    partial = PipelineResult(
+        id="f-partial", name="Partial", status=Status.IN_SYNC, region="us-east-1",
+        unresolved=(UnresolvedField("imageRecipeArn", "Ref to resource Recipe: pass --stack"),),
+    )
+    result = dataclasses.replace(sample(), pipelines=sample().pipelines + (partial,))
+    lines = TextRenderer().render(result, color=False).splitlines()
+    assert 'IN_SYNC    f-partial  "Partial"  [us-east-1]' in lines
+    assert "    unresolved imageRecipeArn: Ref to resource Recipe: pass --stack" in lines
+    assert "in sync (2): a-base [eu-west-1], a-base [us-east-1]" in lines  # the fully checked ones stay compact

@@ -62,10 +62,11 @@ class TextRenderer(Renderer):
         ordered = ordered_pipelines(result.pipelines)
         lines = [self._header(result, style)]
         for pipeline in ordered:
-            if pipeline.status is not Status.IN_SYNC:
+            # in sync but partly unchecked (unresolved values) is shown in full too: "in sync" alone would overstate it
+            if pipeline.status is not Status.IN_SYNC or pipeline.unresolved:
                 lines.append("")
                 lines.extend(self._block(pipeline, style))
-        in_sync = [p for p in ordered if p.status is Status.IN_SYNC]
+        in_sync = [p for p in ordered if p.status is Status.IN_SYNC and not p.unresolved]
         if in_sync:
             names = ", ".join(_label(p) for p in in_sync)
             lines += ["", f"{style.status(Status.IN_SYNC, 'in sync')} ({len(in_sync)}): {names}"]
