@@ -11,7 +11,7 @@ from typing import Any
 
 from driftcheck import __version__
 from driftcheck.diff import compare
-from driftcheck.live.fetch import LiveOutcome, LiveReader, LiveStatus, arn_region
+from driftcheck.live.fetch import LiveOutcome, LiveReader, LiveStatus, arn_region, arn_segment
 from driftcheck.model import DeclaredPipeline, InputError, PipelineResult, RunResult, Status
 from driftcheck.normalize import normalize, split_unresolved
 
@@ -57,14 +57,21 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
     )
 
 
+PINNING_KIND = "driftcheck"  # pipeline files pin expectations on top of IaC: checked alongside it, never a clash
+
+
 def _duplicates(pipelines: Iterable[DeclaredPipeline]) -> dict[str, str]:
-    """Declared pipelines that claim the same live pipeline (same name and region): key -> message."""
-    seen: dict[tuple[str | None, str], DeclaredPipeline] = {}
+    """Declared pipelines that claim the same live pipeline (same name and region): key -> message.
+
+    Two IaC declarations (or two pipeline-file entries) of one pipeline are ambiguous; a pipeline file
+    entry next to the IaC that manages the same pipeline is not: both are checked.
+    """
+    seen: dict[tuple[bool, str | None, str], DeclaredPipeline] = {}
     clashes: dict[str, str] = {}
     for pipeline in pipelines:
         if pipeline.error is not None or not isinstance(pipeline.name, str):
             continue
-        slot = (pipeline.region, pipeline.arn or pipeline.name.lower())
+        slot = (pipeline.source_kind == PINNING_KIND, pipeline.region, pipeline.arn or arn_segment(pipeline.name))
         other = seen.get(slot)
         if other is None:
             seen[slot] = pipeline

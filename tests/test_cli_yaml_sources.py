@@ -701,14 +701,23 @@ def test_byte_order_mark_and_crlf_files_are_read_with_their_lines(cli, tmp_path)
     assert run.pipeline(OPS_ID)["source"] == {"file": str(tmp_path / "crlf.json"), "line": 5}
 
 
-def test_one_pipeline_declared_by_a_template_and_a_pipeline_file_is_an_error_for_both(cli, tmp_path):
+def test_a_pipeline_file_pins_a_pipeline_its_template_also_declares(cli, tmp_path):
+    """Pinning expectations on top of IaC: both declarations are checked, each against the same live pipeline."""
     pinned = tmp_path / "pinned.yaml"
-    pinned.write_text("driftcheck: pipelines/v1\nregion: us-east-1\npipelines:\n  - name: prod-app-container\n")
+    pinned.write_text("driftcheck: pipelines/v1\nregion: us-east-1\npipelines:\n  - name: prod-app-container\n    status: DISABLED\n")
     run = cli("check", str(DEMO_CFN), str(pinned), *DEMO_ARGS, "--live", str(DEMO_LIVE))
+    assert run.exit_code == 1
+    assert statuses(run) == {CFN_ID: "in_sync", "prod-app-container": "drifted"}
+    assert run.paths("prod-app-container") == {"status": ("DISABLED", "ENABLED")}
+
+
+def test_two_entries_for_one_pipeline_in_pipeline_files_are_an_error_for_both(cli, tmp_path):
+    pinned = tmp_path / "pinned.yaml"
+    pinned.write_text("driftcheck: pipelines/v1\nregion: us-east-1\npipelines:\n  - name: prod-app-container\n  - name: Prod App Container\n")
+    run = cli("check", str(pinned), "--live", str(DEMO_LIVE))
     assert_clean_failure(run)
-    assert statuses(run) == {CFN_ID: "error", "prod-app-container": "error"}
-    assert f"({pinned}:4)" in run.pipeline(CFN_ID)["error"]
-    assert f"({DEMO_CFN}:32)" in run.pipeline("prod-app-container")["error"]
+    assert statuses(run) == {"prod-app-container": "error", "Prod App Container": "error"}
+    assert f"({pinned}:5)" in run.pipeline("prod-app-container")["error"]
 
 
 def test_snapshot_of_yaml_sources_then_offline_check_gives_the_same_answer(cli, fake, tmp_path):
