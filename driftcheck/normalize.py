@@ -335,6 +335,21 @@ def service_auto_disabled(declared: dict, live: dict, ctx: PairContext):
     return declared, live, []
 
 
+def _aws_managed(workflow: Any) -> bool:
+    arn = workflow.get("workflowArn") if isinstance(workflow, dict) else None
+    return isinstance(arn, str) and arn.split(":")[4:5] == ["aws"]
+
+
+def cloudformation_default_workflows(declared: dict, live: dict, ctx: PairContext):
+    """Without Workflows, a stack update leaves only the service's own (AWS-managed) workflows: customer ones are drift."""
+    if ctx.source_kind != "cloudformation" or "workflows" in declared:
+        return declared, live, []
+    workflows = live.get("workflows")
+    if isinstance(workflows, list) and not all(_aws_managed(w) for w in workflows):
+        return {**declared, "workflows": None}, live, []
+    return declared, live, []
+
+
 def undeclared_keys_of_partial_maps(declared: dict, live: dict, ctx: PairContext):
     """Live keys a declaration cannot know (stack tags without --stack) are listed in a note, not drift."""
     live = dict(live)
@@ -426,6 +441,9 @@ PAIR_RULES: tuple[PairRule, ...] = (
     ),
     PairRule("default_log_groups", default_log_groups.__doc__ or "", default_log_groups),
     PairRule("service_auto_disabled", service_auto_disabled.__doc__ or "", service_auto_disabled),
+    PairRule(
+        "cloudformation_default_workflows", cloudformation_default_workflows.__doc__ or "", cloudformation_default_workflows
+    ),
     PairRule(
         "undeclared_keys_of_partial_maps", undeclared_keys_of_partial_maps.__doc__ or "", undeclared_keys_of_partial_maps
     ),

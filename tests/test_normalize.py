@@ -843,3 +843,18 @@ def test_rule_drop_inexpressible_fields_notes_values_someone_set():
 )
 def test_rule_block_of_defaults_is_unset(declared, live, drifted):
     assert paths(declared, live, "driftcheck") == drifted
+
+
+@pytest.mark.parametrize(
+    "source_kind, workflows, drifted",
+    [
+        ("cloudformation", [{"workflowArn": f"{WORKFLOW}/x.x.x"}], set()),  # AWS-managed: may be the service's default
+        ("cloudformation", [{"workflowArn": f"{WORKFLOW}/x.x.x"}, {"workflowArn": f"{OWN_WORKFLOW}/1.0.0/1"}], {"workflows"}),
+        ("terraform", [{"workflowArn": f"{OWN_WORKFLOW}/1.0.0/1"}], set()),  # Optional+Computed: Terraform accepts any
+        ("driftcheck", [{"workflowArn": f"{OWN_WORKFLOW}/1.0.0/1"}], set()),  # not written: not compared
+    ],
+)
+def test_rule_cloudformation_default_workflows(source_kind, workflows, drifted):
+    assert paths({"name": "p"}, {"name": "p", "workflows": workflows}, source_kind) == drifted
+    # declared workflows are compared as usual, whatever they are
+    assert paths({"workflows": workflows}, {"workflows": workflows}, source_kind) == set()

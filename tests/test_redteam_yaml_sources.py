@@ -317,7 +317,6 @@ def test_cfn_utc_timezone_spellings_are_in_sync(cli, tmp_path):
         assert only(run)["status"] == "in_sync", (zone, only(run))
 
 
-@pytest.mark.xfail(strict=True, reason="a CFN pipeline without Workflows hides a live customer-owned workflow (not a service default) that the next stack update removes")
 def test_cfn_omitted_workflows_do_not_hide_customer_workflow(cli, tmp_path):
     files, live = scenario(
         tmp_path,
