@@ -1456,3 +1456,20 @@ def test_a_macro_transform_is_noted_on_each_pipeline():
     )
     for known in ("AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"):
         assert only(collect(MINIMAL.replace("Resources:", f"Transform: {known}\nResources:"))).notes == ()
+
+
+@pytest.mark.parametrize(
+    "tags, message",
+    [
+        ("!Split [',', 'a,b']", "Tags: expected a map of key: value for AWS::ImageBuilder::ImagePipeline, got a list"),
+        ("[{Key: a, Value: b}]", "Tags: expected a map of key: value for AWS::ImageBuilder::ImagePipeline, not a list of Key/Value pairs"),
+    ],
+)
+def test_tags_given_as_a_list_say_what_was_given(tags, message):
+    (pipeline,) = collect(pipeline_with(f"Tags: {tags}\n")).pipelines
+    assert pipeline.error is not None and pipeline.error.endswith(message), pipeline.error
+
+
+def test_a_yaml_merge_key_in_properties_is_named():
+    (pipeline,) = collect(pipeline_with("<<: {Description: d}\n")).pipelines
+    assert pipeline.error is not None and "YAML merge keys (<<) are not supported by CloudFormation" in pipeline.error

@@ -212,6 +212,8 @@ class _Converter:
             if key not in children:
                 valid = ", ".join(sorted(children))
                 where = cfn_prefix or RESOURCE_TYPE
+                if key == "<<":
+                    raise _Problem(f"{where}: YAML merge keys (<<) are not supported by CloudFormation", node.key_location(key))
                 raise _Problem(f"{where}: unknown property {key!r}; valid properties: {valid}", node.key_location(key))
         result: dict[str, Any] = {}
         for cfn_name, (name, child) in children.items():
@@ -236,10 +238,9 @@ class _Converter:
             return self.structure(spec, node, api_path, cfn_path)
         if spec.type == "map":
             if node.is_sequence():
-                raise _Problem(
-                    f"{cfn_path}: expected a map of key: value for {RESOURCE_TYPE}, not a list of Key/Value pairs",
-                    node.location,
-                )
+                key_value = node.value and all(item.is_mapping() and item.get("Key") is not None for item in node.value)
+                shape = "not a list of Key/Value pairs" if key_value else "got a list"
+                raise _Problem(f"{cfn_path}: expected a map of key: value for {RESOURCE_TYPE}, {shape}", node.location)
             if not node.is_mapping():
                 raise _Problem(f"{cfn_path}: expected a map of key: value", node.location)
             out: dict[str, Any] = {}
