@@ -918,6 +918,22 @@ def test_long_condition_chains_do_not_recurse_deeply() -> None:
 
 def test_a_parameter_value_known_to_be_unknown_stays_unresolved():
     """A NoEcho value the deployed stack masks must not fall back to the Default."""
-    template = load(BASE, parameter_values={"Env": Unresolved("parameter Env is NoEcho: the stack masks its value")})
+    template = load(BASE, deployed_values={"Env": Unresolved("parameter Env is NoEcho: the stack masks its value")})
     value = template.parameter("Env")
     assert isinstance(value, Unresolved) and "NoEcho" in value.reason
+
+
+def test_value_sources_in_order_and_an_ssm_name_from_a_parameter_file() -> None:
+    """--var beats a parameter file, which beats the deployed stack, which beats Default; a parameter file
+    gives an SSM-typed parameter its SSM *name*, so the value is unresolved, while --var and the stack give values."""
+    def env(**inputs: Any) -> Any:
+        return load(BASE, **inputs).parameter("Env")
+
+    assert env() == "dev"
+    assert env(deployed_values={"Env": "prod"}) == "prod"
+    assert env(deployed_values={"Env": "dev"}, file_values={"Env": "prod"}) == "prod"
+    assert env(file_values={"Env": "prod"}, parameter_values={"Env": "dev"}) == "dev"
+    from_file = load(BASE, file_values={"Ami": "/team/ami"}, deployed_values={"Ami": "ami-0abc"}).parameter("Ami")
+    assert isinstance(from_file, Unresolved) and "SSM parameter /team/ami" in from_file.reason
+    assert load(BASE, deployed_values={"Ami": "ami-0abc"}).parameter("Ami") == "ami-0abc"
+    assert load(BASE, parameter_values={"Ami": "ami-0def"}, file_values={"Ami": "/team/ami"}).parameter("Ami") == "ami-0def"

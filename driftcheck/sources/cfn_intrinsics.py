@@ -18,8 +18,9 @@ Decisions where CloudFormation's behaviour is not spelled out in its documentati
   parameter, ``MinValue``/``MaxValue`` to each member of ``List<Number>``; the value in use
   (override, or else ``Default``) is checked; ``AllowedPattern`` is a Python regular expression that
   must match the whole value (CloudFormation uses Java's, equal for ordinary patterns);
-* the value given for an ``AWS::SSM::Parameter::Value<...>`` parameter is taken as the resolved
-  value and not checked against constraints (those apply to the SSM parameter's name);
+* the value ``--var`` or the deployed stack gives for an ``AWS::SSM::Parameter::Value<...>`` parameter
+  is taken as the resolved value (a parameter file's is the SSM parameter's name, so it is unresolved),
+  and not checked against constraints (those apply to the SSM parameter's name);
 * ``${ Name }`` in Fn::Sub is trimmed, as CloudFormation accepts it;
 * only the branch Fn::If takes is evaluated, so mistakes in the other branch are not reported;
 * a scalar produced by a function carries the function's line; a mapping or list taken as written
@@ -99,9 +100,17 @@ class TemplateError(SourceError):
 
 @dataclass(frozen=True)
 class TemplateInputs:
-    """What the command line tells the evaluator; mappings are frozen on creation."""
+    """What the command line and the deployed stack tell the evaluator; mappings are frozen on creation.
 
-    parameter_values: Mapping[str, "str | Unresolved"] = field(default_factory=lambda: _EMPTY)  # Unresolved: known to be unknown
+    A parameter's value is the first of: ``parameter_values`` (--var: the value to use),
+    ``file_values`` (CloudFormation parameter files, meant as CloudFormation means them: for an
+    ``AWS::SSM::Parameter::Value<...>`` parameter, the SSM parameter's *name*), ``deployed_values``
+    (the deployed stack's resolved values; Unresolved where it masks a NoEcho value), ``Default``.
+    """
+
+    parameter_values: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    file_values: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    deployed_values: Mapping[str, "str | Unresolved"] = field(default_factory=lambda: _EMPTY)
     region: str | None = None
     account_id: str | None = None
     stack_name: str | None = None
@@ -109,8 +118,8 @@ class TemplateInputs:
     physical_ids: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "parameter_values", MappingProxyType(dict(self.parameter_values)))
-        object.__setattr__(self, "physical_ids", MappingProxyType(dict(self.physical_ids)))
+        for name in ("parameter_values", "file_values", "deployed_values", "physical_ids"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
 
 ParameterValue = str | tuple[str, ...] | Unresolved
@@ -424,6 +433,14 @@ class Template:
             raise TemplateError(f"parameter {name} has unsupported Type {type_name}", location)
         element, is_list, ssm_value = kind
         override = self._inputs.parameter_values.get(name)
+        if override is None:
+            written = self._inputs.file_values.get(name)
+            if written is not None and ssm_value:
+                return Unresolved(
+                    f"parameter {name} ({type_name}) is read from SSM parameter {written} at deploy time: "
+                    f"pass --var {name}=VALUE or --stack"
+                )
+            override = written if written is not None else self._inputs.deployed_values.get(name)
         if isinstance(override, Unresolved):  # e.g. a NoEcho value the deployed stack masks
             return override
         if override is not None:

@@ -291,12 +291,11 @@ class CloudFormationSource:
         """Every pipeline resource of every template, and every input error met on the way."""
         documents = list(documents)
         errors: list[InputError] = []
-        overrides, file_tags = self._parameter_files(errors)
-        overrides.update(dict(self.options.parameters))
+        file_values, file_tags = self._parameter_files(errors)
         bindings = self._bindings(documents, errors)
         pipelines: list[DeclaredPipeline] = []
         for document in documents:
-            result = self._template(document, overrides, file_tags, bindings.get(document.file))
+            result = self._template(document, file_values, file_tags, bindings.get(document.file))
             pipelines.extend(result.pipelines)
             errors.extend(result.errors)
         return SourceResult(tuple(pipelines), tuple(errors))
@@ -337,35 +336,35 @@ class CloudFormationSource:
                 found[target] = binding
         return found
 
-    def _inputs(self, overrides: Mapping[str, str], binding: StackBinding | None, root: Node) -> TemplateInputs:
+    def _inputs(self, file_values: Mapping[str, str], binding: StackBinding | None) -> TemplateInputs:
         stack = binding.stack if binding is not None else None
-        overrides = {key: _ssm_name(key, value, root) for key, value in overrides.items()}
-        values: dict[str, str | Unresolved] = {}
+        deployed: dict[str, str | Unresolved] = {}
         if stack is not None:
             for key, value in stack.parameters.items():
                 # a NoEcho value the stack masks is unknown: never fall back to the template's Default
-                values[key] = value if value is not None else Unresolved(f"parameter {key} is NoEcho: stack {stack.name} masks its value; pass --var {key}=VALUE")
-        values.update(overrides)
+                deployed[key] = value if value is not None else Unresolved(f"parameter {key} is NoEcho: stack {stack.name} masks its value; pass --var {key}=VALUE")
         return TemplateInputs(
-            parameter_values=freeze(values),
+            parameter_values=dict(self.options.parameters),
+            file_values=file_values,
+            deployed_values=deployed,
             region=(stack.region if stack is not None and stack.region else None) or self.options.region,
             account_id=(stack.account_id if stack is not None and stack.account_id else None) or self.options.account_id,
             stack_name=stack.name if stack is not None else self.options.stack_name,
             stack_id=stack.stack_id if stack is not None else None,
-            physical_ids=freeze({logical: physical for logical, (_, physical) in stack.resources.items()}) if stack is not None else freeze({}),
+            physical_ids={logical: physical for logical, (_, physical) in stack.resources.items()} if stack is not None else {},
         )
 
     def _template(
         self,
         document: Document,
-        overrides: Mapping[str, str],
+        file_values: Mapping[str, str],
         file_tags: StackTags | None,
         binding: StackBinding | None,
     ) -> SourceResult:
         if document.unknown_tags:
             tag, line = document.unknown_tags[0]
             return SourceResult(errors=(InputError(Location(document.file, line), f"unknown tag {tag}: not a CloudFormation intrinsic function"),))
-        inputs = self._inputs(overrides, binding, document.root)
+        inputs = self._inputs(file_values, binding)
         try:
             template = Template(document.root, inputs)
             resources = list(template.resources())
@@ -478,23 +477,6 @@ def _mentions(node: Node, text: str) -> bool:
     if node.is_sequence():
         return any(_mentions(child, text) for child in node.value)
     return node.value == text
-
-
-_SSM_VALUE_TYPE = "AWS::SSM::Parameter::Value<"
-
-
-def _ssm_name(key: str, value: str, root: Node) -> str | Unresolved:
-    """A value given for an SSM-typed parameter (by a parameter file or --var) is an SSM parameter *name*:
-    CloudFormation reads it at deploy time, so the value the pipeline got is unknown here."""
-    parameters = root.get("Parameters")
-    spec = parameters.get(key) if parameters is not None else None
-    kind = spec.get("Type") if spec is not None else None
-    if kind is not None and isinstance(kind.value, str) and kind.value.startswith(_SSM_VALUE_TYPE):
-        return Unresolved(
-            f"parameter {key} names the SSM parameter {value}, which CloudFormation reads at deploy time; "
-            "pass --stack NAME to use the deployed value"
-        )
-    return value
 
 
 def _same_file(path: str) -> str:
