@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, assert_never
 
 from driftcheck.model import InputError, Location
-from driftcheck.sources.base import SourceResult
+from driftcheck.sources.base import SourceResult, same_file
 from driftcheck.sources.cloudformation import CloudFormationOptions, CloudFormationSource, StackBinding, is_template
 from driftcheck.sources.located import Document, DocumentError
 from driftcheck.sources.pipeline_file import PipelineFileSource, is_pipeline_file
@@ -151,7 +151,7 @@ def discover(paths: Iterable[str]) -> Discovery:
 
     def classify(path: Path, shown: str, explicit: bool) -> bool:
         """Classify one file unless already done; True when it is ours (read, or reported as an input error)."""
-        key = _same_file(path)
+        key = same_file(path)
         if key in read:
             return True
         kind, document, error = _classify(path, shown, explicit)
@@ -192,13 +192,6 @@ def discover(paths: Iterable[str]) -> Discovery:
             continue
         classify(path, shown, explicit=True)
     return Discovery(inputs, tuple(errors))
-
-
-def _same_file(path: Path) -> str:
-    try:
-        return str(path.resolve())
-    except OSError:
-        return str(path)
 
 
 def collect(paths: Iterable[str], options: SourceOptions) -> SourceResult:

@@ -29,7 +29,7 @@ from driftcheck.fields import FieldSpec, pipeline_model
 from driftcheck.frozen import freeze
 from driftcheck.live.stack import DeployedStack
 from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
-from driftcheck.sources.base import SourceResult
+from driftcheck.sources.base import SourceResult, same_file
 from driftcheck.sources.cfn_intrinsics import NO_VALUE, Template, TemplateError, TemplateInputs
 from driftcheck.sources.located import Document, DocumentError, Node
 from driftcheck.sources.yamldoc import load_file
@@ -317,7 +317,7 @@ class CloudFormationSource:
 
     def _bindings(self, documents: list[Document], errors: list[InputError]) -> dict[str, StackBinding]:
         found: dict[str, StackBinding] = {}
-        by_path = {_same_file(d.file): d.file for d in documents}
+        by_path = {same_file(d.file): d.file for d in documents}
         for binding in self.options.stacks:
             if binding.template is None:
                 if len(documents) > 1:
@@ -327,7 +327,7 @@ class CloudFormationSource:
                     ))
                 target = documents[0].file if len(documents) == 1 else None
             else:
-                target = by_path.get(_same_file(binding.template))
+                target = by_path.get(same_file(binding.template))
                 if target is None:
                     errors.append(InputError(Location("--stack"), f"--stack {binding.template}={binding.name}: {binding.template} is not one of the templates checked"))
             if target is not None and target in found:  # one pipeline cannot be checked against two stacks in one run
@@ -478,9 +478,3 @@ def _mentions(node: Node, text: str) -> bool:
         return any(_mentions(child, text) for child in node.value)
     return node.value == text
 
-
-def _same_file(path: str) -> str:
-    try:
-        return str(Path(path).resolve())
-    except OSError:
-        return path
