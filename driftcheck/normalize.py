@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from driftcheck.fields import NO_DEFAULT, FieldSpec, expressible, output_only_fields, pipeline_model, schema_path, spec_at
+from driftcheck.fields import NO_DEFAULT, FieldSpec, expressible, output_only_fields, pipeline_model
 from driftcheck.frozen import thaw
 from driftcheck.model import Unresolved, UnresolvedField
 
@@ -369,14 +369,16 @@ def undeclared_keys_of_partial_maps(declared: dict, live: dict, ctx: PairContext
 _TOOL_NAMES = {"terraform": "Terraform", "cloudformation": "CloudFormation"}
 
 
-def _drop_inexpressible(spec: FieldSpec, value: Any, source_kind: str, path: str, dropped: list[tuple[str, Any]]) -> Any:
+def _drop_inexpressible(
+    spec: FieldSpec, value: Any, source_kind: str, path: str, dropped: list[tuple[str, FieldSpec, Any]]
+) -> Any:
     if spec.type == "structure" and isinstance(value, dict):
         out = {}
         for key, item in value.items():
             child = spec.children.get(key)
             child_path = f"{path}.{key}" if path else key
             if child is not None and not expressible(child, source_kind):
-                dropped.append((child_path, item))
+                dropped.append((child_path, child, item))
             else:
                 out[key] = _drop_inexpressible(child, item, source_kind, child_path, dropped) if child is not None else item
         return out
@@ -387,15 +389,13 @@ def _drop_inexpressible(spec: FieldSpec, value: Any, source_kind: str, path: str
 
 def drop_inexpressible_fields(declared: dict, live: dict, ctx: PairContext):
     """Fields the declaring tool cannot set (CloudFormation: schedule.timezone...) are not its drift; set ones are noted."""
-    ignored: list[tuple[str, Any]] = []
-    declared = _drop_inexpressible(pipeline_model(), declared, ctx.source_kind, "", ignored)
-    found: list[tuple[str, Any]] = []
+    declared = _drop_inexpressible(pipeline_model(), declared, ctx.source_kind, "", [])
+    found: list[tuple[str, FieldSpec, Any]] = []
     live = _drop_inexpressible(pipeline_model(), live, ctx.source_kind, "", found)
     tool = _TOOL_NAMES.get(ctx.source_kind, ctx.source_kind)
     notes = []
-    for path, value in found:
-        spec = spec_at(schema_path(path))
-        default = spec.overlay.service_default if spec is not None else NO_DEFAULT
+    for path, spec, value in found:
+        default = spec.overlay.service_default
         if value is None or (default is not NO_DEFAULT and value == default):
             continue  # unset, or the service's own default: nothing anyone set by hand
         notes.append(

@@ -477,4 +477,3 @@ def _mentions(node: Node, text: str) -> bool:
     if node.is_sequence():
         return any(_mentions(child, text) for child in node.value)
     return node.value == text
-
