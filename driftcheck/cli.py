@@ -24,7 +24,7 @@ from driftcheck.live.session import AwsCallError, AwsSettings
 from driftcheck.live.stack import read_stack
 from driftcheck.model import RunResult
 from driftcheck.reports import ReportFormat
-from driftcheck.sources import SourceOptions, collect
+from driftcheck.sources import TFVARS_SUFFIXES, SourceOptions, collect
 from driftcheck.sources.cloudformation import CloudFormationOptions, StackBinding
 from driftcheck.sources.terraform import TerraformOptions
 from driftcheck.sources.tfstate import load_state
@@ -76,9 +76,6 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[ReportFormat, Path]]:
     return reports
 
 
-TERRAFORM_VAR_FILE_SUFFIXES = (".tfvars", ".tfvars.json")
-
-
 def _parse_stacks(values: tuple[str, ...]) -> list[tuple[str | None, str]]:
     stacks = []
     for item in values:
@@ -120,13 +117,13 @@ def _source_options(declaration: dict[str, Any], region: str | None, profile: st
     return SourceOptions(
         terraform=TerraformOptions(
             variables=variables,
-            var_files=tuple(p for p in var_files if p.name.endswith(TERRAFORM_VAR_FILE_SUFFIXES)),
+            var_files=tuple(p for p in var_files if p.name.endswith(TFVARS_SUFFIXES)),
             state=load_state(state) if state else None,
             workspace=declaration["workspace"],
         ),
         cloudformation=CloudFormationOptions(
             parameters=variables,
-            parameter_files=tuple(p for p in var_files if not p.name.endswith(TERRAFORM_VAR_FILE_SUFFIXES)),
+            parameter_files=tuple(p for p in var_files if not p.name.endswith(TFVARS_SUFFIXES)),
             region=_default_region(region, profile),
             account_id=declaration["account_id"],
             stack_name=declaration["stack_name"],

@@ -32,7 +32,7 @@ from driftcheck.sources.pipeline_file import PipelineFileSource, is_pipeline_fil
 from driftcheck.sources.terraform import TerraformOptions, TerraformSource
 from driftcheck.sources.yamldoc import load_file
 
-__all__ = ["SourceKind", "SourceOptions", "collect", "discover"]
+__all__ = ["TFVARS_SUFFIXES", "SourceKind", "SourceOptions", "collect", "discover"]
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,14 @@ def _classify(path: Path, shown: str, explicit: bool) -> tuple[SourceKind | None
 
 
 _STATE_SUFFIXES = (".tfstate", ".tfstate.json", ".tfstate.backup")
-_TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
+TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")  # --var-file: these go to Terraform, any other file to templates
 _TERRAFORM_AUTO_VARS = ("terraform.tfvars", "terraform.tfvars.json")
 _TERRAFORM_AUTO_SUFFIXES = (".auto.tfvars", ".auto.tfvars.json")
 
 
 def _is_document(path: Path) -> bool:
     name = path.name
-    return path.suffix in DOCUMENT_SUFFIXES and not name.endswith(_TFVARS_SUFFIXES) and not name.endswith(_STATE_SUFFIXES)
+    return path.suffix in DOCUMENT_SUFFIXES and not name.endswith(TFVARS_SUFFIXES) and not name.endswith(_STATE_SUFFIXES)
 
 
 def _terraform_side_file(path: Path) -> str | None:
@@ -127,7 +127,7 @@ def _terraform_side_file(path: Path) -> str | None:
     name = path.name
     if name.endswith(_STATE_SUFFIXES):
         return "a Terraform state file, not a declaration: pass it with --state"
-    if name.endswith(_TFVARS_SUFFIXES):
+    if name.endswith(TFVARS_SUFFIXES):
         return "a Terraform variable file, not a declaration: pass it with --var-file"
     return None
 
