@@ -342,14 +342,13 @@ def _problems(root: Node) -> list[_Problem]:
 def _locate(spec: FieldSpec, node: Node, path: str, location: Location, out: dict[str, Location]) -> None:
     """Record the location of ``path`` and of every written path below it, in the diff's path syntax."""
     out[path] = location
-    file = location.file
     if spec.type == "structure" and node.is_mapping():
         for key, child in node.value.items():
             if key in spec.children:
-                _locate(spec.children[key], child, f"{path}.{key}", Location(file, node.key_location(key).line), out)
+                _locate(spec.children[key], child, f"{path}.{key}", node.key_location(key), out)
     elif spec.type == "map" and node.is_mapping():
         for key in node.value:
-            out[f"{path}.{key}"] = Location(file, node.key_location(key).line)
+            out[f"{path}.{key}"] = node.key_location(key)
     elif spec.type == "list" and spec.item is not None and spec.item.children and node.is_sequence():
         set_key = spec.overlay.set_key
         for index, item in enumerate(node.value):
@@ -358,7 +357,7 @@ def _locate(spec: FieldSpec, node: Node, path: str, location: Location, out: dic
                 member = f"{path}[{set_key}={key_node.value}]"  # a keyed set: the diff names members by key
             else:
                 member = f"{path}[{index}]"
-            _locate(spec.item, item, member, Location(file, item.line), out)
+            _locate(spec.item, item, member, item.location, out)
     # a list of scalars (containerTags, a parameter's value) is one field: its own path only
 
 
@@ -386,7 +385,7 @@ def _declared(file: str, entry: Node, file_region: str | None, error: str | None
                     service_set.append(key)
                 continue
             fields[key] = child.plain()
-            _locate(spec, child, key, Location(file, entry.key_location(key).line), locations)
+            _locate(spec, child, key, entry.key_location(key), locations)
     notes = (f"not compared (set by the service): {', '.join(sorted(service_set))}",) if service_set else ()
     return DeclaredPipeline(
         id=name,
