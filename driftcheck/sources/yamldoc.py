@@ -344,26 +344,21 @@ class _YamlBounds:
         fast = getattr(yaml, "CSafeLoader", None)
         if fast is not None:
             try:
-                loader = fast(text)
+                self._run(fast(text))
+                return
             except yaml.YAMLError:
-                loader = None
-            if loader is not None:
-                try:
-                    second_line = self._scan(loader)
-                    if second_line is not None:
-                        self._count_remaining(loader, second_line)
-                    return
-                except yaml.YAMLError:
-                    self._reset()  # start over with the exact parser
-                finally:
-                    loader.dispose()
-        loader = _new_loader(text, self.file)
+                self._reset()  # start over with the exact parser
+        try:
+            self._run(_new_loader(text, self.file))
+        except yaml.YAMLError as exc:
+            raise _yaml_error(exc, self.file, text) from None
+
+    def _run(self, loader: Any) -> None:
+        """The whole pass over one loader's events; the loader is disposed of afterwards."""
         try:
             second_line = self._scan(loader)
             if second_line is not None:
                 self._count_remaining(loader, second_line)
-        except yaml.YAMLError as exc:
-            raise _yaml_error(exc, self.file, text) from None
         finally:
             loader.dispose()
 
