@@ -2,7 +2,7 @@
 conditions (three-valued), resource conditions, AWS::NoValue, dynamic references, the lines of
 produced values, and every TemplateError with its line.
 
-Templates are real YAML text loaded by :func:`driftcheck.sources.yamldoc.load_text`, so lines are real.
+Templates are real YAML text loaded by :func:`driftcheck.sources.yaml_tree.load_text`, so lines are real.
 No network and no AWS: the partition and DNS suffix come from botocore's bundled data.
 """
 
@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 
 from driftcheck.model import Location, Unresolved
-from driftcheck.sources.cfn_intrinsics import NO_VALUE, Template, TemplateError, TemplateInputs
-from driftcheck.sources.located import Node, node_from_plain
-from driftcheck.sources.yamldoc import load_text
+from driftcheck.sources.cloudformation import NO_VALUE, Template, TemplateError, TemplateInputs
+from driftcheck.sources.yaml_tree import Node, load_text, node_from_plain
 
 FILE = "t.yaml"
 RECIPE_ARN = "arn:aws:imagebuilder:us-east-1:111122223333:image-recipe/base/1.0.0"

@@ -1,7 +1,7 @@
 """The CloudFormation source: detection, property mapping and lines, coercions, omitted properties,
 tags and stack tags, real-template quirks, conditions, errors, parameter overrides and --stack bindings.
 
-Templates are real YAML/JSON text loaded by :func:`driftcheck.sources.yamldoc.load_text`, so the lines
+Templates are real YAML/JSON text loaded by :func:`driftcheck.sources.yaml_tree.load_text`, so the lines
 asserted are the lines written. End-to-end checks go through :func:`driftcheck.check.check_pipeline`
 against live dicts shaped like ``get_image_pipeline``'s ``imagePipeline``. No network, no AWS.
 """
@@ -34,8 +34,7 @@ from driftcheck.sources.cloudformation import (
     is_template,
     load_parameter_file,
 )
-from driftcheck.sources.located import Document, DocumentError, Node
-from driftcheck.sources.yamldoc import load_text
+from driftcheck.sources.yaml_tree import Document, DocumentError, Node, load_text
 
 FILE = "pipelines.yaml"
 ACCOUNT = "111122223333"

@@ -20,7 +20,7 @@ from driftcheck.frozen import thaw
 from driftcheck.model import DeclaredPipeline, InputError, Location
 from driftcheck.pipeline_schema import pipeline_file_schema, render
 from driftcheck.sources.pipeline_file import MARKER, PipelineFileSource, is_pipeline_file
-from driftcheck.sources.yamldoc import load_text
+from driftcheck.sources.yaml_tree import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED_SCHEMA = ROOT / "driftcheck" / "schemas" / "pipelines.schema.json"

@@ -7,9 +7,7 @@ from types import MappingProxyType
 
 import pytest
 
-from driftcheck.sources import yamldoc
-from driftcheck.sources.located import DocumentError, Node
-from driftcheck.sources.yamldoc import MAX_DEPTH, MAX_NODES, load_file, load_text
+from driftcheck.sources.yaml_tree import MAX_DEPTH, MAX_NODES, DocumentError, Node, limits, load_file, load_text
 
 
 def _error(text: str, file: str = "t.yaml") -> DocumentError:
@@ -438,7 +436,7 @@ def test_non_utf8_bytes(tmp_path) -> None:
 
 
 def test_oversize_file_is_refused(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(yamldoc, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 10)
     path = tmp_path / "big.yaml"
     path.write_text("a: 1234567890\n", encoding="utf-8")
     with pytest.raises(DocumentError) as caught:

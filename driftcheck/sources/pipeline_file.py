@@ -41,7 +41,7 @@ from driftcheck.live.fetch import arn_region
 from driftcheck.model import DeclaredPipeline, InputError, Location
 from driftcheck.pipeline_schema import MARKER_KEY, REGION_KEY, pipeline_file_schema
 from driftcheck.sources.base import SourceResult
-from driftcheck.sources.located import Document, Node
+from driftcheck.sources.yaml_tree import Document, Node
 
 __all__ = ["MARKER", "PipelineFileSource", "is_pipeline_file"]
 

@@ -1,27 +1,18 @@
-"""Load one YAML or JSON file, safely, into the located tree of :mod:`driftcheck.sources.located`.
+"""One-document YAML text -> located :class:`~driftcheck.sources.yaml_tree.located.Node` tree.
 
-This module's one job is turning text into :class:`Node` trees that know their line numbers. It knows
-nothing about CloudFormation or driftcheck's pipeline files, except that CloudFormation short-form
-tags (``!Ref``, ``!Sub``...) are rewritten into their long form. Every problem becomes a
-:class:`DocumentError` with a file and a line; no parser exception, traceback or RecursionError gets out.
-
-Hostile input is bounded before any tree is built: files over :data:`MAX_FILE_BYTES` are refused,
-nesting deeper than :data:`MAX_DEPTH` is refused by linear pre-passes (a bracket scan for JSON, an
-event scan for YAML), and YAML aliases are refused when they would expand to more than
-:data:`MAX_NODES` values (the "billion laughs" attack).
+Two steps over PyYAML's parser. First a bounds pass (:class:`YamlBounds`): one linear scan over the
+parser's events (libyaml's C parser when PyYAML has it) refuses a file holding several documents,
+nesting deeper than :data:`~driftcheck.sources.yaml_tree.limits.MAX_DEPTH`, and aliases that would
+expand to more than :data:`~driftcheck.sources.yaml_tree.limits.MAX_NODES` values (the "billion
+laughs" attack), before anything is built. Then the builder (:class:`_YamlBuilder`): SafeLoader
+composes the document and its own constructors make the scalars, so values are YAML 1.1's.
+CloudFormation short-form tags (``!Ref``, ``!Sub``...) are rewritten into their long form; any other
+local tag is kept on its node and listed. Every problem is a :class:`DocumentError` at its line.
 """
 
 from __future__ import annotations
 
-import bisect
-import codecs
-import json
-import json.decoder
-import json.scanner
-import re
 import types
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -36,20 +27,8 @@ from yaml.events import (
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from driftcheck.model import Location
-from driftcheck.sources.located import Document, DocumentError, Node
-
-MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_DEPTH = 100
-MAX_NODES = 500_000
-
-_Scan = Callable[[str, int], tuple[Any, int]]  # the JSON scanner's scan_once(text, index) -> (value, end)
-
-_BOM = "\ufeff"
-_JSON_WHITESPACE = " \t\n\r"
-_NEWLINE = re.compile("\n")
-# A whole JSON string (skipped), a lone quote (an unterminated string: stop scanning), or a bracket.
-_JSON_TOKEN = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|["\[\]{}]', re.DOTALL)
-_JSON_CONSTANTS = ("NaN", "Infinity", "-Infinity")
+from driftcheck.sources.yaml_tree.limits import MAX_DEPTH, MAX_NODES, quote_key
+from driftcheck.sources.yaml_tree.located import DocumentError, Node
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _SEQUENCE_TAGS = frozenset(_YAML_TAG + name for name in ("seq", "omap", "pairs"))
@@ -66,223 +45,14 @@ _SHORT_FORMS: dict[str, str] = {"!Ref": "Ref", "!Condition": "Condition"} | {
 }
 
 
-# ---------------------------------------------------------------------------------------------------
-# Entry points
-# ---------------------------------------------------------------------------------------------------
-
-
-def load_file(path: Path, shown: str | None = None) -> Document:
-    """Load the YAML or JSON file at ``path``; ``shown`` is the name used in messages (default: the path).
-
-    Refuses files over :data:`MAX_FILE_BYTES` and bytes that are not UTF-8 (a UTF-8 BOM is fine).
-    """
-    file = shown if shown is not None else str(path)
-    data = _read_bytes(path, file)
-    return load_text(_decode(data, file), file)
-
-
-def load_text(text: str, file: str) -> Document:
-    """Load YAML or JSON ``text``; ``file`` is the name used in messages.
-
-    JSON when the first non-blank character is ``{`` or ``[``, YAML otherwise. CRLF and CR line
-    endings count as one line break each. Raises :class:`DocumentError` for every problem.
-    """
-    text = _normalize_newlines(text.removeprefix(_BOM))
-    if text.lstrip()[:1] in ("{", "["):
-        return Document(file, _JsonBuilder(text, file).build(), "json")
-    root, unknown_tags = _load_yaml(text, file)
-    return Document(file, root, "yaml", tuple(unknown_tags))
-
-
-def _read_bytes(path: Path, file: str) -> bytes:
-    """The file's bytes, refusing more than MAX_FILE_BYTES; OSError becomes DocumentError."""
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise DocumentError(f"cannot read file: {exc.strerror or exc}", Location(file)) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise DocumentError(f"file is larger than {MAX_FILE_BYTES} bytes; refusing to load it", Location(file))
-    return data
-
-
-def _decode(data: bytes, file: str) -> str:
-    """UTF-8 text of ``data`` without its BOM; an undecodable byte is reported at its line."""
-    offset = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        return data[offset:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        position = offset + exc.start
-        line = _normalize_newlines(data[:position].decode("utf-8", "replace")).count("\n") + 1
-        raise DocumentError(
-            f"not UTF-8 text: byte 0x{data[position]:02x} at offset {position} cannot be decoded",
-            Location(file, line),
-        ) from None
-
-
-def _normalize_newlines(text: str) -> str:
-    """CRLF and lone CR become LF, so every parser counts lines the same way."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-# ---------------------------------------------------------------------------------------------------
-# JSON
-# ---------------------------------------------------------------------------------------------------
-
-
-class _JsonBuilder:
-    """Parses strict JSON with the stdlib's pure-Python scanner, recording where every value starts."""
-
-    def __init__(self, text: str, file: str) -> None:
-        self.text = text
-        self.file = file
-        self._breaks = [match.start() for match in _NEWLINE.finditer(text)]
-        self._values = 0
-        decoder = json.JSONDecoder(strict=True)
-        decoder.parse_object = self._parse_object  # type: ignore[method-assign]
-        decoder.parse_array = self._parse_array  # type: ignore[method-assign]
-        self._scan_once = json.scanner.py_make_scanner(decoder)
-
-    def build(self) -> Node:
-        """The root Node; DocumentError when malformed, too deep, or too large."""
-        self._check_depth()
-        try:
-            return self._parse_root()
-        except json.JSONDecodeError as exc:
-            message = f"malformed JSON: {exc.msg.removesuffix(' at')}"
-            raise DocumentError(message, Location(self.file, exc.lineno)) from None
-        except RecursionError:
-            raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels", Location(self.file, 1)) from None
-
-    def _line(self, index: int) -> int:
-        """1-based line of a character index."""
-        return bisect.bisect_left(self._breaks, index) + 1
-
-    def _error(self, message: str, index: int) -> DocumentError:
-        return DocumentError(message, Location(self.file, self._line(index)))
-
-    def _check_depth(self) -> None:
-        """Linear bracket scan outside strings: refuse nesting deeper than MAX_DEPTH before parsing."""
-        depth = 0
-        for match in _JSON_TOKEN.finditer(self.text):
-            token = match.group()
-            if token in ("[", "{"):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise self._error(f"nesting deeper than {MAX_DEPTH} levels", match.start())
-            elif token in ("]", "}"):
-                depth = max(depth - 1, 0)
-            elif token == '"':
-                return  # an unterminated string: the parser reports it
-
-    def _parse_root(self) -> Node:
-        text = self.text
-        start = _skip_json_whitespace(text, 0)
-        try:
-            root, end = self._recorder(self._scan_once, [])(text, start)
-        except StopIteration as stop:
-            raise json.JSONDecodeError("Expecting value", text, stop.value) from None
-        end = _skip_json_whitespace(text, end)
-        if end != len(text):
-            raise json.JSONDecodeError("Extra data", text, end)
-        return root
-
-    def _recorder(self, scan_once: _Scan, starts: list[int]) -> _Scan:
-        """Wrap ``scan_once``: note each value's start in ``starts`` and turn scalars into Nodes."""
-
-        def record(text: str, index: int) -> tuple[Node, int]:
-            starts.append(index)
-            if text.startswith(_JSON_CONSTANTS, index):
-                raise self._error("malformed JSON: NaN and Infinity are not JSON values", index)
-            try:
-                value, end = scan_once(text, index)
-            except json.JSONDecodeError:
-                raise
-            except ValueError:  # int() refusing a number with thousands of digits
-                raise self._error("malformed JSON: number too long to read", index) from None
-            self._values += 1
-            if self._values > MAX_NODES:
-                raise self._error(f"holds more than {MAX_NODES} values", index)
-            if not isinstance(value, Node):
-                value = Node(value, self._line(index), self.file)
-            return value, end
-
-        return record
-
-    def _parse_object(self, s_and_end: tuple[str, int], strict: bool, scan_once: _Scan, *_hooks: Any) -> tuple[Node, int]:
-        """parse_object hook: the stdlib JSONObject, then key lines and duplicate keys from recorded starts."""
-        text, open_end = s_and_end
-        starts: list[int] = []
-        pairs, end = json.decoder.JSONObject(s_and_end, strict, self._recorder(scan_once, starts), None, list, {})
-        children: dict[str, Node] = {}
-        key_lines: dict[str, int] = {}
-        for (key, child), value_start in zip(pairs, starts):
-            line = self._line(_json_key_start(text, value_start))
-            if key in children:
-                message = f"duplicate key {_quote(key)} (first at line {key_lines[key]})"
-                raise DocumentError(message, Location(self.file, line))
-            children[key] = child
-            key_lines[key] = line
-        line = self._line(open_end - 1)
-        return Node(types.MappingProxyType(children), line, self.file, key_lines=types.MappingProxyType(key_lines)), end
-
-    def _parse_array(self, s_and_end: tuple[str, int], scan_once: _Scan) -> tuple[Node, int]:
-        """parse_array hook: the stdlib JSONArray with every item turned into a Node."""
-        values, end = json.decoder.JSONArray(s_and_end, self._recorder(scan_once, []))
-        return Node(tuple(values), self._line(s_and_end[1] - 1), self.file), end
-
-
-def _skip_json_whitespace(text: str, index: int) -> int:
-    while index < len(text) and text[index] in _JSON_WHITESPACE:
-        index += 1
-    return index
-
-
-def _json_key_start(text: str, value_start: int) -> int:
-    """Index of the opening quote of the key whose value starts at ``value_start`` (the value's index if not found).
-
-    Scans back over whitespace and the colon to the key's closing quote, then to the first earlier
-    quote that is not escaped (preceded by an even number of backslashes).
-    """
-    index = value_start - 1
-    while index >= 0 and text[index] in _JSON_WHITESPACE:
-        index -= 1
-    if index < 0 or text[index] != ":":
-        return value_start
-    index -= 1
-    while index >= 0 and text[index] in _JSON_WHITESPACE:
-        index -= 1
-    if index < 0 or text[index] != '"':
-        return value_start
-    end = index
-    while True:
-        quote = text.rfind('"', 0, end)
-        if quote < 0:
-            return value_start
-        backslashes = 0
-        while quote - backslashes - 1 >= 0 and text[quote - backslashes - 1] == "\\":
-            backslashes += 1
-        if backslashes % 2 == 0:
-            return quote
-        end = quote
-
-
-def _quote(key: str) -> str:
-    return json.dumps(key, ensure_ascii=False)
-
-
-# ---------------------------------------------------------------------------------------------------
-# YAML
-# ---------------------------------------------------------------------------------------------------
-
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader's reader, scanner, parser, composer and resolver; Nodes are built by :class:`_YamlBuilder`."""
 
 
-def _load_yaml(text: str, file: str) -> tuple[Node, list[tuple[str, int]]]:
+def load_yaml(text: str, file: str) -> tuple[Node, list[tuple[str, int]]]:
     """Root Node and unknown local tags of a one-document YAML text, after the bounds pass."""
-    _YamlBounds(file).check(text)
+    YamlBounds(file).check(text)
     loader = _new_loader(text, file)
     try:
         root = loader.get_single_node()
@@ -320,7 +90,7 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> DocumentError:
     return DocumentError("malformed YAML: " + " ".join(str(exc).split()), Location(file, 1))
 
 
-class _YamlBounds:
+class YamlBounds:
     """One linear pass over parser events: document count, nesting depth, size after alias expansion."""
 
     def __init__(self, file: str) -> None:
@@ -520,7 +290,7 @@ class _YamlBuilder:
             key = self._key(key_node)
             line = _line(key_node)
             if key in children:
-                raise self._error(f"duplicate key {_quote(key)} (first at line {key_lines[key]})", key_node)
+                raise self._error(f"duplicate key {quote_key(key)} (first at line {key_lines[key]})", key_node)
             key_lines[key] = line
             children[key] = self.build(value_node)
         return Node(
@@ -557,7 +327,7 @@ class _YamlBuilder:
             raise _yaml_error(exc, self.file, "") from None
         except Exception as exc:  # SafeLoader's constructors raise ValueError, KeyError... on bad text
             detail = " ".join(str(exc).split()) if type(exc) is ValueError else ""
-            message = f"invalid {_short_tag(tag)} value {_quote(node.value)}" + (f": {detail}" if detail else "")
+            message = f"invalid {_short_tag(tag)} value {quote_key(node.value)}" + (f": {detail}" if detail else "")
             raise self._error(message, node) from None
         if isinstance(value, types.GeneratorType):
             raise self._error(f"expected a {tag.removeprefix(_YAML_TAG)} here, but found a scalar", node)

@@ -1,6 +1,6 @@
 """Values read from a YAML or JSON file, each carrying the line it was written on.
 
-The loader (:mod:`driftcheck.sources.yamldoc`) turns a file into a tree of :class:`Node`; the
+The loader (:mod:`driftcheck.sources.yaml_tree.load`) turns a file into a tree of :class:`Node`; the
 CloudFormation and driftcheck-YAML sources read that tree, so every value they produce can say
 where it came from. Nodes are immutable: mappings are read-only, sequences are tuples.
 

@@ -1,16 +1,10 @@
 """CloudFormation source: ``AWS::ImageBuilder::ImagePipeline`` resources of YAML or JSON templates.
 
 A template is recognised by its content (:func:`is_template`). Its Parameters, Mappings, Conditions
-and intrinsic functions are evaluated by :mod:`driftcheck.sources.cfn_intrinsics`; this module turns
-each pipeline resource's resolved ``Properties`` into the API shape (PascalCase property -> camelCase
-field, CloudFormation's string habits -> the API model's types) and keeps the line of every property.
-
-What an omitted property means: CloudFormation's handler sends nothing for it, and Update is a full
-replace, so the service resets it to its default. An omitted property is therefore "expected unset"
-(None; the service default rule then applies), except for fields the service fills with a value of
-its own choosing (``Overlay.service_fills``) and fields CloudFormation cannot express
-(``Overlay.cfn_supported``), which are not compared. Writing an inexpressible field, or any other name the
-resource's schema lacks, is an unknown property; a ``null`` value is refused, as CloudFormation does.
+and intrinsic functions are evaluated by :mod:`~driftcheck.sources.cloudformation.intrinsics`; each
+pipeline resource's resolved ``Properties`` become API-shaped fields in
+:mod:`~driftcheck.sources.cloudformation.api_shape`; this module reads the command line's inputs
+(parameters, parameter files, ``--stack``) and assembles one declared pipeline per resource.
 
 Pipelines CloudFormation would create from an ``Fn::ForEach`` block are not expanded: that is an input
 error, not silence. A macro ``Transform`` is not run; each pipeline carries a note saying so.
@@ -19,24 +13,24 @@ error, not silence. A macro ``Transform`` is not run; each pipeline carries a no
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from driftcheck.fields import FieldSpec, pipeline_model
+from driftcheck.fields import pipeline_model
 from driftcheck.frozen import freeze
 from driftcheck.live.stack import DeployedStack
 from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult, same_file
-from driftcheck.sources.cfn_intrinsics import NO_VALUE, Template, TemplateError, TemplateInputs
-from driftcheck.sources.located import Document, DocumentError, Node
-from driftcheck.sources.yamldoc import load_file
+from driftcheck.sources.cloudformation.api_shape import RESOURCE_TYPE, Converter, Problem
+from driftcheck.sources.cloudformation.intrinsics import Template
+from driftcheck.sources.cloudformation.parameter_files import StackTags, load_parameter_file
+from driftcheck.sources.cloudformation.values import NO_VALUE, TemplateError, TemplateInputs
+from driftcheck.sources.yaml_tree import Document, DocumentError, Node
 
 log = logging.getLogger(__name__)
 
-RESOURCE_TYPE = "AWS::ImageBuilder::ImagePipeline"
 KIND = "cloudformation"
 STACK_TAGS_UNKNOWN = "CloudFormation copies the stack's tags onto the pipeline; pass --stack NAME to check them"
 # Transforms whose effect on an image pipeline is known: evaluated (language extensions) or none (SAM).
@@ -80,203 +74,6 @@ class CloudFormationOptions:
     stack_name: str | None = None
     stacks: tuple[StackBinding, ...] = ()
 
-
-@dataclass(frozen=True)
-class ParameterFile:
-    """Values read from one parameter file: parameters, and stack tags (template-configuration format)."""
-
-    parameters: Mapping[str, str] = field(default_factory=dict)
-    tags: Mapping[str, str] | None = None
-    tag_locations: Mapping[str, Location] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class StackTags:
-    """The stack-level tags CloudFormation copies onto the pipeline, and where each is declared."""
-
-    tags: Mapping[str, str]
-    locations: Mapping[str, Location]
-
-
-def load_parameter_file(path: Path) -> ParameterFile:
-    """Read a parameter file in either CloudFormation format; raises DocumentError with file:line.
-
-    * ``[{"ParameterKey": "K", "ParameterValue": "V"}, ...]`` (``aws cloudformation create-stack --parameters``)
-    * ``{"Parameters": {"K": "V"}, "Tags": {"K": "V"}}`` (template configuration: CodePipeline, ``deploy``)
-    """
-    document = load_file(path, str(path))
-    root = document.root
-    values: dict[str, str] = {}
-    tags: dict[str, str] | None = None
-    tag_locations: dict[str, Location] = {}
-
-    def scalar(node: Node, what: str) -> str:
-        if node.is_sequence() and all(item.is_scalar() for item in node.value):
-            return ",".join(item.text() or "" for item in node.value)  # a list parameter, as CloudFormation joins it
-        if not node.is_scalar() or node.value is None:
-            raise DocumentError(f"{what}: expected a string value", node.location)
-        return node.text() or ""
-
-    if root.is_sequence():
-        for item in root.value:
-            key = item.get("ParameterKey")
-            if not item.is_mapping() or key is None or not isinstance(key.value, str):
-                raise DocumentError("expected {\"ParameterKey\": ..., \"ParameterValue\": ...} entries", item.location)
-            if item.get("UsePreviousValue") is not None and item.get("ParameterValue") is None:
-                continue  # the deployed value is kept: only --stack knows it
-            value = item.get("ParameterValue")
-            if value is None:
-                raise DocumentError(f"parameter {key.value}: ParameterValue is missing", item.location)
-            values[key.value] = scalar(value, f"parameter {key.value}")
-    elif root.is_mapping() and (root.get("Parameters") is not None or root.get("Tags") is not None):
-        unknown = [k for k in root.value if k not in ("Parameters", "Tags", "StackPolicy")]
-        if unknown:
-            raise DocumentError(f"unknown key {unknown[0]!r}: expected Parameters, Tags or StackPolicy", root.key_location(unknown[0]))
-        for section, target in (("Parameters", values), ("Tags", None)):
-            node = root.get(section)
-            if node is None:
-                continue
-            if not node.is_mapping():
-                raise DocumentError(f"{section}: expected a mapping of name: value", node.location)
-            converted = {key: scalar(child, f"{section}.{key}") for key, child in node.value.items()}
-            if target is None:
-                tags = converted
-                tag_locations = {key: node.key_location(key) for key in converted}
-            else:
-                target.update(converted)
-    else:
-        raise DocumentError(
-            "not a CloudFormation parameter file: expected a list of ParameterKey/ParameterValue entries "
-            "or {\"Parameters\": {...}, \"Tags\": {...}}",
-            root.location,
-        )
-    return ParameterFile(freeze(values), freeze(tags) if tags is not None else None, freeze(tag_locations))
-
-
-class _Problem(Exception):
-    def __init__(self, message: str, location: Location) -> None:
-        super().__init__(message)
-        self.message, self.location = message, location
-
-
-_INTEGER = re.compile(r"^[-+]?\d+$")
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-
-def coerce_scalar(node: Node, spec: FieldSpec, what: str) -> Any:
-    """CloudFormation's value habits -> the API model's type: "true" is true, "90" is 90, 90 is "90"."""
-    value = node.value
-    kind = spec.type
-    if kind == "string":
-        text = node.text()
-        if text is None or not node.is_scalar():
-            raise _Problem(f"{what}: expected a string", node.location)
-        return text
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise _Problem(f"{what}: expected a boolean (true or false), got {node.text()!r}", node.location)
-    if kind in ("integer", "long"):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and _INTEGER.match(value.strip()):
-            return int(value)
-        raise _Problem(f"{what}: expected an integer, got {node.text()!r}", node.location)
-    if kind in ("double", "float"):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str) and _NUMBER.match(value.strip()):
-            return float(value)
-        raise _Problem(f"{what}: expected a number, got {node.text()!r}", node.location)
-    return value
-
-
-class _Converter:
-    """Resolved Properties (a Node tree) -> API-shaped fields, with the location of every path."""
-
-    def __init__(self) -> None:
-        self.locations: dict[str, Location] = {}
-
-    def structure(self, spec: FieldSpec, node: Node, api_prefix: str, cfn_prefix: str) -> dict[str, Any]:
-        if not node.is_mapping():
-            raise _Problem(f"{cfn_prefix or 'Properties'}: expected a mapping", node.location)
-        # CloudFormation's names: the API's in PascalCase, minus read-only fields and those its schema lacks
-        children = {
-            child.cfn_name: (name, child)
-            for name, child in spec.children.items()
-            if child.cfn_name is not None and not child.overlay.output_only
-        }
-        for key in node.value:
-            if key not in children:
-                valid = ", ".join(sorted(children))
-                where = cfn_prefix or RESOURCE_TYPE
-                if key == "<<":
-                    raise _Problem(f"{where}: YAML merge keys (<<) are not supported by CloudFormation", node.key_location(key))
-                raise _Problem(f"{where}: unknown property {key!r}; valid properties: {valid}", node.key_location(key))
-        result: dict[str, Any] = {}
-        for cfn_name, (name, child) in children.items():
-            api_path = f"{api_prefix}.{name}" if api_prefix else name
-            cfn_path = f"{cfn_prefix}.{cfn_name}" if cfn_prefix else cfn_name
-            value = node.get(cfn_name)
-            if value is None:
-                if child.overlay.service_fills:
-                    continue  # the service picks the value: not compared
-                result[name] = None
-                continue
-            self.locations[api_path] = node.key_location(cfn_name)
-            result[name] = self.value(child, value, api_path, cfn_path)
-        return result
-
-    def value(self, spec: FieldSpec, node: Node, api_path: str, cfn_path: str) -> Any:
-        if isinstance(node.value, Unresolved):
-            return node.value
-        if node.value is None and node.is_scalar():
-            raise _Problem(f"{cfn_path}: 'null' values are not allowed in templates", node.location)
-        if spec.type == "structure":
-            return self.structure(spec, node, api_path, cfn_path)
-        if spec.type == "map":
-            if node.is_sequence():
-                key_value = node.value and all(item.is_mapping() and item.get("Key") is not None for item in node.value)
-                shape = "not a list of Key/Value pairs" if key_value else "got a list"
-                raise _Problem(f"{cfn_path}: expected a map of key: value for {RESOURCE_TYPE}, {shape}", node.location)
-            if not node.is_mapping():
-                raise _Problem(f"{cfn_path}: expected a map of key: value", node.location)
-            out: dict[str, Any] = {}
-            for key, item in node.value.items():
-                self.locations[f"{api_path}.{key}"] = node.key_location(key)
-                out[key] = self.value(_STRING, item, f"{api_path}.{key}", f"{cfn_path}.{key}")
-            return out
-        if spec.type == "list" and spec.item is not None:
-            if not node.is_sequence():
-                raise _Problem(f"{cfn_path}: expected a list", node.location)
-            items = []
-            seen: dict[str, Location] = {}
-            for index, item in enumerate(node.value):
-                item_api = f"{api_path}[{index}]"
-                converted = self.value(spec.item, item, item_api, f"{cfn_path}[{index}]")
-                if spec.item.children:
-                    self.locations[item_api] = item.location
-                    key = spec.overlay.set_key
-                    if key and isinstance(converted, dict) and isinstance(converted.get(key), str):
-                        if converted[key] in seen:  # a set keyed by name: CloudFormation's schema refuses twins
-                            first = seen[converted[key]]
-                            raise _Problem(f"{cfn_path}: duplicate {key[0].upper() + key[1:]} {converted[key]!r} (first at line {first.line})", item.location)
-                        seen[converted[key]] = item.location
-                        keyed = f"{api_path}[{key}={converted[key]}]"
-                        self.locations[keyed] = item.location
-                        for sub_path, sub_location in list(self.locations.items()):
-                            if sub_path.startswith(item_api + "."):
-                                self.locations[keyed + sub_path[len(item_api):]] = sub_location
-                items.append(converted)
-            return items
-        if not node.is_scalar():
-            raise _Problem(f"{cfn_path}: expected a single value, got a {'list' if node.is_sequence() else 'mapping'}", node.location)
-        return coerce_scalar(node, spec, cfn_path)
-
-
-_STRING = FieldSpec(path="", name="", type="string", shape_name="String")
 
 
 class CloudFormationSource:
@@ -430,7 +227,7 @@ class CloudFormationSource:
         properties = resource.get("Properties")
         if properties is None:
             return failed(f"{location}: {logical_id} has no Properties (Name and InfrastructureConfigurationArn are required)")
-        converter = _Converter()
+        converter = Converter()
         try:
             resolved = template.resolve(properties)
             if resolved is NO_VALUE:
@@ -440,7 +237,7 @@ class CloudFormationSource:
             fields = converter.structure(pipeline_model(), resolved, "", "")
         except TemplateError as exc:
             return failed(f"{exc.location}: {exc.message}")
-        except _Problem as exc:
+        except Problem as exc:
             return failed(f"{exc.location}: {exc.message}")
         notes: list[str] = []
         partial: dict[str, str] = {}
