@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from driftcheck import __version__
-from driftcheck.diff import compare
+from driftcheck.diff import compare, split_ignored
 from driftcheck.live.fetch import LiveOutcome, LiveReader, LiveStatus, arn_region, arn_segment
 from driftcheck.model import DeclaredPipeline, InputError, PipelineResult, RunResult, Status
 from driftcheck.normalize import normalize, split_unresolved
@@ -36,17 +36,21 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
         return PipelineResult(status=Status.ERROR, error=declared.error, **base)
     if outcome is None:
         return PipelineResult(status=Status.ERROR, error="no live state was read for this pipeline", **base)
+    base["region"] = base["region"] or outcome.region   # where the reader looked: --region, the AWS chain...
     if outcome.status is LiveStatus.MISSING:
         return PipelineResult(status=Status.MISSING, error=None, **{**base, "notes": declared.notes + ((outcome.error,) if outcome.error else ())})
     if outcome.status is LiveStatus.ERROR or outcome.pipeline is None:
         return PipelineResult(status=Status.ERROR, error=outcome.error or "live state could not be read", **base)
     live = outcome.pipeline
     normalized = normalize(fields, live, declared.source_kind, declared.partial_maps)
-    differences = compare(normalized.declared, normalized.live, declared.field_locations, declared.location)
+    differences, ignored = split_ignored(
+        compare(normalized.declared, normalized.live, declared.field_locations, declared.location), declared.ignore_rules
+    )
     arn = str(live.get("arn")) if live.get("arn") else declared.arn
     return PipelineResult(
         status=Status.DRIFTED if differences else Status.IN_SYNC,
         differences=differences,
+        ignored=ignored,
         **{
             **base,
             "arn": arn,

@@ -10,13 +10,14 @@ a structure is walked into. No I/O happens here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from driftcheck.fields import FieldSpec, pipeline_model, schema_path
 from driftcheck.frozen import freeze
-from driftcheck.model import Difference, Location
+from driftcheck.model import Difference, IgnoreRule, Location
 
 
 def _unset(value: Any) -> bool:
@@ -129,3 +130,16 @@ def compare(
 
 
 __all__ = ["compare", "locate", "project", "schema_path"]
+
+
+def split_ignored(differences: tuple[Difference, ...], rules: tuple[IgnoreRule, ...]) -> tuple[tuple[Difference, ...], tuple[Difference, ...]]:
+    """(drift, ignored): differences an ignore rule matches are kept apart, marked with the rule's reason."""
+    kept: list[Difference] = []
+    ignored: list[Difference] = []
+    for difference in differences:
+        rule = next((r for r in rules if r.matches(difference.path)), None)
+        if rule is None:
+            kept.append(difference)
+        else:
+            ignored.append(replace(difference, ignored_by=rule.reason))
+    return tuple(kept), tuple(ignored)

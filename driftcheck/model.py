@@ -43,6 +43,27 @@ class UnresolvedField:
 
 
 @dataclass(frozen=True)
+class IgnoreRule:
+    """A declared field the source's own tool never changes (Terraform's ``ignore_changes``, ``ignore_tags``).
+
+    ``path`` is an API path (``schedule.scheduleExpression``, ``tags.Owner``) or ``*`` for every field;
+    with ``prefix``, every map key that starts with the path's last part (``tags.team-``) matches.
+    """
+
+    path: str
+    reason: str
+    prefix: bool = False
+
+    def matches(self, path: str) -> bool:
+        """True when a difference at ``path`` falls under this rule."""
+        if self.path == "*":
+            return True
+        if self.prefix:
+            return path.startswith(self.path)
+        return path == self.path or path.startswith(self.path + ".") or path.startswith(self.path + "[")
+
+
+@dataclass(frozen=True)
 class DeclaredPipeline:
     """One pipeline as a source declares it, in API shape (camelCase, as get_image_pipeline returns).
 
@@ -63,6 +84,8 @@ class DeclaredPipeline:
     notes: tuple[str, ...] = ()
     # map fields of which the declaration knows only some keys, with why (e.g. tags without the stack's tags)
     partial_maps: Mapping[str, str] = field(default_factory=dict)
+    # differences these rules match are reported as ignored, never as drift
+    ignore_rules: tuple[IgnoreRule, ...] = ()
 
     @property
     def key(self) -> str:
@@ -96,6 +119,7 @@ class Difference:
     declared: Any
     live: Any
     source: Location | None = None
+    ignored_by: str | None = None  # the rule that makes this difference no drift (e.g. lifecycle.ignore_changes at main.tf:40)
 
 
 @dataclass(frozen=True)
@@ -109,6 +133,7 @@ class PipelineResult:
     region: str | None = None
     source: Location | None = None
     differences: tuple[Difference, ...] = ()
+    ignored: tuple[Difference, ...] = ()  # differences an ignore rule matched: shown, never drift
     unresolved: tuple[UnresolvedField, ...] = ()
     error: str | None = None
     notes: tuple[str, ...] = ()

@@ -915,7 +915,8 @@ def test_state_resolves_references_inside_keyed_module_instances(tmp_path):
         ("for_each = var.unknown", "for_each cannot be evaluated: var.unknown has no value (pass --var unknown=... or a --var-file)"),
         (
             "for_each = aws_imagebuilder_image_recipe.r",
-            "for_each cannot be evaluated: aws_imagebuilder_image_recipe.r is a whole resource object, which driftcheck does not evaluate",
+            "for_each depends on aws_imagebuilder_image_recipe.r, another resource's value, which only Terraform state knows: "
+            "pass --state FILE (terraform show -json or the state file) to expand it",
         ),
         (
             "for_each = toset(aws_imagebuilder_image_recipe.r.tags_all)",
@@ -928,8 +929,10 @@ def test_unknown_count_or_for_each_is_one_error_never_zero(tmp_path, meta, messa
     write(tmp_path, {"main.tf": 'variable "unknown" {}\nresource "aws_imagebuilder_image_recipe" "r" {\n  name = "r"\n}\n' + pipeline("p", '"p"', meta=meta)})
     p = only(collect(tmp_path))
     assert p.id == "aws_imagebuilder_image_pipeline.p"
-    assert p.error == message
-    assert p.name == Unresolved(message)
+    where = f"{tmp_path / 'main.tf'}:6"
+    expected = f"{message} ({where})" if "cannot be evaluated" in message else message.replace("for_each depends", f"for_each ({where}) depends")
+    assert p.error == expected
+    assert p.name == Unresolved(expected)
     assert p.location == Location(str(tmp_path / "main.tf"), 5)
     assert fields(p) == {}
 
@@ -944,7 +947,7 @@ def test_unknown_module_count_is_an_error_for_each_pipeline_inside(tmp_path):
     )
     p = only(collect(tmp_path))
     assert p.id == "module.m.aws_imagebuilder_image_pipeline.p"
-    assert p.error == "module.m count cannot be evaluated: var.unknown has no value (pass --var unknown=... or a --var-file)"
+    assert p.error == f"module.m count cannot be evaluated: var.unknown has no value (pass --var unknown=... or a --var-file) ({tmp_path / 'main.tf'}:4)"
 
 
 def test_count_over_another_resource_needs_the_state_to_list_the_instances(tmp_path):
@@ -960,8 +963,8 @@ def test_count_over_another_resource_needs_the_state_to_list_the_instances(tmp_p
     state.write_text(json.dumps(v4_state([recipe])))
     p = only(collect(tmp_path / "tf", state=load_state(state)))
     assert p.error == (
-        "count depends on aws_imagebuilder_image_recipe.r.tags: its instances cannot be expanded without evaluating "
-        "other resources, and the state file does not list them"
+        f"count ({tmp_path / 'tf' / 'main.tf'}:9) depends on aws_imagebuilder_image_recipe.r.tags: driftcheck cannot evaluate "
+        "this expression over state values, and the state file lists no instances of aws_imagebuilder_image_pipeline.p"
     )
     # when the state lists exactly the instances tfparse expanded, they are trusted
     instances = [{"index_key": i, "attributes": {"arn": f"arn:p{i}"}} for i in range(3)]
@@ -1113,8 +1116,12 @@ def test_syntax_error_in_one_file_keeps_the_other_files(tmp_path):
         },
     )
     result = collect(tmp_path)
-    assert [p.id for p in result.pipelines] == ["aws_imagebuilder_image_pipeline.good"]
+    assert [p.id for p in result.pipelines] == ["aws_imagebuilder_image_pipeline.good", "aws_imagebuilder_image_pipeline.bad"]
     assert fields(result.pipelines[0]) == expected(name="good")
+    # the broken file's pipeline is not lost: it is an error entry at its block, naming the syntax error
+    bad = result.pipelines[1]
+    assert bad.location == Location(str(tmp_path / "broken.tf"), 5)
+    assert bad.error.startswith("cannot be evaluated: its file has a syntax error") and "broken.tf:6" in bad.error
     assert [e.location for e in result.errors] == [Location(str(tmp_path / "broken.tf"), 6)]
     assert "Invalid multi-line string" in result.errors[0].message
 
@@ -1130,7 +1137,11 @@ def test_two_broken_files_are_both_reported(tmp_path):
     )
     result = collect(tmp_path)
     assert sorted(e.location for e in result.errors) == [Location(str(tmp_path / "a.tf"), 2), Location(str(tmp_path / "b.tf"), 6)]
-    assert [p.name for p in result.pipelines] == ["c"]
+    assert [p.name for p in result.pipelines if p.error is None] == ["c"]
+    assert sorted(p.id for p in result.pipelines if p.error and "syntax error" in p.error) == [
+        "aws_imagebuilder_image_pipeline.a",
+        "aws_imagebuilder_image_pipeline.b",
+    ]
 
 
 @pytest.mark.parametrize("where", ["auto", "var-file"])

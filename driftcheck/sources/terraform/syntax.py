@@ -353,3 +353,13 @@ def load_tfvars_keys(path: Path) -> set[str]:
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
     return set(data) if isinstance(data, dict) else set()
+
+
+def tfvars_key_lines(text: str, keys: set[str]) -> list[tuple[str, int]]:
+    """The line of each top-level name a variable file sets (``name =`` in .tfvars, ``"name":`` in JSON)."""
+    found = []
+    for key in sorted(keys):
+        match = re.search(r'^\s*"?' + re.escape(key) + r'"?\s*[=:]', text, re.MULTILINE)
+        if match:
+            found.append((key, text.count("\n", 0, match.start()) + 1))
+    return found

@@ -1,0 +1,215 @@
+"""Evaluation of one root module by tfparse (the Go HCL evaluator Trivy uses), on a working copy when needed.
+
+A working copy (the module directories only, same relative layout, so relative sources,
+``path.module`` and tfvars resolve as in the original; user files are never changed) is evaluated when:
+
+* a pipeline has a ``dynamic`` block before a static one, which tfparse 0.6.22 silently drops
+  (see syntax.dynamic_blocks_last_lines): the copy has the dynamic blocks last;
+* a module call was refused (a call cycle makes tfparse allocate until the process dies): the copy
+  has the call blanked out;
+* an expression's value must be known exactly (``count``, ``for_each``, ``validation``): tfparse
+  reports neither a failed ``count`` nor a failed ``for_each``, so the copy holds each such
+  expression as a *probe* local, ``driftcheck_probe_N = (...)``, evaluated in every module instance.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tfparse
+
+from driftcheck.model import InputError, Location
+from driftcheck.sources.terraform.modules import ModuleTree, display
+from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
+from driftcheck.sources.terraform.syntax import Block, dynamic_blocks_last_lines, has_dynamic_before_static
+from driftcheck.sources.terraform.variables import RootVariables, VarFile, bad_var_file, collect_variables
+
+_DIAGNOSTIC = re.compile(r"(?P<file>[^\s:][^:]*?):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
+PROBE_FILE = "zz_driftcheck_probes.tf"
+PROBE_PREFIX = "driftcheck_probe_"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An expression whose exact value is wanted in every instance of its module."""
+
+    name: str
+    directory: Path  # the module directory the expression is written in (resolved)
+    text: str
+
+
+@dataclass
+class Evaluation:
+    """What tfparse returned for one root, and what the evaluation learned on the way."""
+
+    document: Mapping[str, Any]
+    errors: list[InputError] = field(default_factory=list)
+    variables: RootVariables | None = None
+    syntax_failed: bool = False
+    line_maps: dict[str, dict[int, int]] = field(default_factory=dict)  # reordered copy's line -> user's line
+    probes: dict[tuple[str, str], Any] = field(default_factory=dict)  # (module instance prefix, probe) -> value
+    probed: bool = False
+
+    @property
+    def provided(self) -> set[str]:
+        return self.variables.provided if self.variables else set()
+
+    def probe(self, instance_prefix: str, name: str) -> Any:
+        """A probe's value in one module instance (``module.a["k"].`` or ``""``); _MISSING when absent."""
+        return self.probes.get((instance_prefix, name), MISSING)
+
+
+MISSING = object()
+
+
+def evaluate(tree: ModuleTree, options: TerraformOptions, probes: Iterable[Probe], blanked: Iterable[Block]) -> Evaluation:
+    """Evaluate the root with tfparse; variable files it refuses are reported and left out."""
+    probes = list(probes)
+    blanked = list(blanked)
+    with tempfile.TemporaryDirectory(prefix="driftcheck-") as workdir:
+        result = _evaluate(tree, options, Path(workdir), probes, blanked)
+        if probes and result.syntax_failed and any(PROBE_FILE in str(e.location.file) for e in result.errors):
+            # a probe the evaluator could not parse must never hide the user's own configuration
+            result = _evaluate(tree, options, Path(workdir) / "again", [], blanked)
+        return result
+
+
+def _evaluate(tree: ModuleTree, options: TerraformOptions, workdir: Path, probes: list[Probe], blanked: list[Block]) -> Evaluation:
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = Evaluation(document={})
+    tf_root = _working_copy(tree, workdir, probes, blanked, result) or tree.root
+    root_module = tree.module(tree.root)
+    variables = collect_variables(tree.root, tree.shown_root, root_module, options.var_files, options.variables, workdir)
+    result.variables = variables
+    result.errors.extend(variables.errors)
+    var_files = list(variables.files)
+    while True:
+        kwargs = dict(
+            allow_downloads=False,
+            workspace_name=options.workspace,
+            vars_paths=[os.path.relpath(v.path, tf_root) for v in var_files],
+        )
+        try:
+            result.document = tfparse.load_from_path(str(tf_root), stop_on_hcl_error=True, **kwargs)
+            break
+        except tfparse.ParseError as exc:
+            bad = bad_var_file(str(exc), tf_root, var_files)
+            if bad is None:
+                result.syntax_failed = True
+                result.errors.extend(_diagnostics(str(exc), tree, tf_root))
+                try:
+                    result.document = tfparse.load_from_path(str(tf_root), stop_on_hcl_error=False, **kwargs)
+                except tfparse.ParseError as again:
+                    result.errors.append(InputError(Location(tree.shown_root), f"cannot evaluate Terraform: {again}"))
+                break
+            # report it, leave it out and evaluate the rest: its variables become unknown
+            var_file, error = bad
+            result.errors.append(error)
+            var_files = [v for v in var_files if v is not var_file]
+            result.variables = RootVariables(tuple(var_files), variables.errors, variables.notes)
+    if probes:
+        result.probed = True
+        _read_probes(result)
+    return result
+
+
+def _read_probes(result: Evaluation) -> None:
+    for entry in result.document.get("locals", []) or []:
+        if not isinstance(entry, Mapping):
+            continue
+        path = str(entry.get("__tfmeta", {}).get("path", ""))
+        prefix = path[: -len("locals")] if path.endswith("locals") else path
+        for key, value in entry.items():
+            if key.startswith(PROBE_PREFIX):
+                result.probes[(prefix, key)] = value
+
+
+def _working_copy(tree: ModuleTree, workdir: Path, probes: list[Probe], blanked: list[Block], result: Evaluation) -> Path | None:
+    """A copy of the module directories with the edits described in the module docstring, or None."""
+    reorder = {
+        id(file_index): file_index
+        for module in tree.modules.values()
+        for file_index in module.files
+        for block in file_index.blocks
+        if block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block)
+    }
+    if not reorder and not probes and not blanked:
+        return None
+    directories = tree.module_directories()
+    ancestor = Path(os.path.commonpath([str(d) for d in directories]))
+    mirror = workdir / "tree"
+    for directory in directories:
+        shutil.copytree(
+            directory,
+            mirror / directory.relative_to(ancestor),
+            ignore=shutil.ignore_patterns(".terraform", ".git", "node_modules", PROBE_FILE),
+            dirs_exist_ok=True,
+        )
+    manifest = tree.root / ".terraform" / "modules" / "modules.json"
+    if manifest.is_file():
+        target = mirror / tree.root.resolve().relative_to(ancestor) / ".terraform" / "modules" / "modules.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(manifest, target)
+    edits: dict[int, tuple[Any, list[tuple[int, int, str]]]] = {}
+    for module in tree.modules.values():
+        for file_index in module.files:
+            for block in file_index.blocks:
+                if id(file_index) in reorder and block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block):
+                    text, lines = dynamic_blocks_last_lines(block, file_index.source)
+                    result.line_maps.setdefault(str(file_index.path), {}).update(lines)
+                    edits.setdefault(id(file_index), (file_index, []))[1].append((block.span[0], block.span[1], text))
+                if any(block is b for b in blanked):
+                    start, end = block.span
+                    text = re.sub(r"[^\n]", " ", file_index.source[start:end])
+                    edits.setdefault(id(file_index), (file_index, []))[1].append((start, end, text))
+    for file_index, changes in edits.values():
+        source = file_index.source
+        for start, end, text in sorted(changes, reverse=True):
+            source = source[:start] + text + source[end:]
+        original = (tree.root / os.path.relpath(file_index.path, tree.shown_root)).resolve()
+        (mirror / original.relative_to(ancestor)).write_text(source, encoding="utf-8")
+    by_directory: dict[Path, list[Probe]] = {}
+    for probe in probes:
+        by_directory.setdefault(probe.directory, []).append(probe)
+    for directory, items in by_directory.items():
+        body = "".join(f"  {p.name} = (\n{p.text}\n  )\n" for p in items)
+        (mirror / directory.relative_to(ancestor) / PROBE_FILE).write_text("locals {\n" + body + "}\n", encoding="utf-8")
+    return mirror / tree.root.resolve().relative_to(ancestor)
+
+
+def _diagnostics(message: str, tree: ModuleTree, tf_root: Path) -> list[InputError]:
+    text = message.removeprefix("unable to create TerraformConverter: ")
+    match = _DIAGNOSTIC.search(text)
+    if match:
+        file = display(tree.root / match["file"], tree.root, tree.shown_root)
+        return [InputError(Location(file, int(match["line"])), match["message"].strip())]
+    var_file = re.search(r"failed to load tfvars from (\S+?):", text)
+    if var_file:
+        return [InputError(Location(var_file.group(1)), text)]
+    return [InputError(Location(tree.shown_root), text)]
+
+
+def check_module_syntax(directory: Path, tree: ModuleTree) -> list[InputError]:
+    """Syntax errors of one child module as the Go HCL parser sees them (python-hcl2's grammar is not Terraform's)."""
+    try:
+        tfparse.load_from_path(str(directory), stop_on_hcl_error=True, allow_downloads=False)
+    except tfparse.ParseError as exc:
+        text = str(exc).removeprefix("unable to create TerraformConverter: ")
+        match = _DIAGNOSTIC.search(text)
+        if match:
+            file = display(directory / match["file"], tree.root, tree.shown_root)
+            return [InputError(Location(file, int(match["line"])), match["message"].strip())]
+        if "failed to load tfvars" in text:
+            return []
+        return [InputError(Location(display(directory, tree.root, tree.shown_root)), text)]
+    return []
+
+
+__all__ = ["Evaluation", "MISSING", "Probe", "VarFile", "check_module_syntax", "evaluate"]

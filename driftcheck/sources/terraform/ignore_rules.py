@@ -1,0 +1,138 @@
+"""Terraform's own ignore rules: ``lifecycle.ignore_changes`` and the provider's ``ignore_tags``.
+
+Terraform never plans a change for what these name, so driftcheck never reports it as drift. The
+differences are not dropped: each is kept as *ignored*, with the rule that matched, and shown in
+every report. ``ignore_changes`` takes attribute names, nested paths (``tags["Owner"]``,
+``schedule[0].schedule_expression``) and ``all``; ``ignore_tags`` takes exact ``keys`` and
+``key_prefixes``, from the provider configuration the pipeline uses (aliases included).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from driftcheck.fields import FieldSpec, pipeline_model
+from driftcheck.model import IgnoreRule, Location
+from driftcheck.sources.terraform.syntax import Block
+
+_STEP = re.compile(r'\s*(?:\.?\s*(?P<name>[A-Za-z_][\w-]*)|\[\s*(?P<index>"(?:[^"\\]|\\.)*"|\d+|\*)\s*\])')
+
+# Terraform attribute -> API path, for the attributes that are not one-to-one with the field model
+_TF_ONLY = {"tags_all": "tags"}
+
+
+def _split_items(text: str) -> list[str]:
+    """The top-level items of an HCL list literal's text."""
+    body = text.strip()
+    if body.startswith("[") and body.endswith("]"):
+        body = body[1:-1]
+    items, depth, current, quote = [], 0, "", False
+    for i, char in enumerate(body):
+        if char == '"' and (i == 0 or body[i - 1] != "\\"):
+            quote = not quote
+        if not quote and char in "[({":
+            depth += 1
+        elif not quote and char in "])}":
+            depth -= 1
+        if char == "," and depth == 0 and not quote:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        items.append(current.strip())
+    return [re.sub(r"#.*$|//.*$", "", item, flags=re.MULTILINE).strip() for item in items if item.strip()]
+
+
+def api_path(tf_path: str) -> str | None:
+    """``schedule[0].schedule_expression`` -> ``schedule.scheduleExpression``; ``tags["Owner"]`` -> ``tags.Owner``."""
+    text = tf_path.strip()
+    if text.startswith('"') and text.endswith('"'):  # Terraform 0.11 quoted form
+        text = text[1:-1]
+    spec: FieldSpec | None = pipeline_model()
+    out: list[str] = []
+    position = 0
+    while position < len(text):
+        match = _STEP.match(text, position)
+        if not match or match.end() == position:
+            return None
+        position = match.end()
+        if match["name"] is not None:
+            name = _TF_ONLY.get(match["name"], match["name"]) if not out else match["name"]
+            if spec is None:
+                return None
+            if spec.type == "map":
+                out.append(name)
+                spec = None
+                continue
+            child = next((key for key, c in spec.children.items() if c.overlay.tf_name == name or (not out and key == name)), None)
+            if child is None:
+                return None
+            out.append(child)
+            spec = spec.children[child]
+        else:
+            index = match["index"]
+            if spec is not None and spec.type == "map" and index.startswith('"'):
+                out.append(json.loads(index))
+                spec = None
+            elif spec is not None and spec.type == "list":
+                if spec.overlay.set_key or not index.isdigit():
+                    return ".".join(out)  # a set member or a splat: the whole attribute
+                out[-1] += f"[{index}]"
+                spec = spec.item
+            elif spec is not None and spec.type == "structure":
+                continue  # a nested block written as a one-item list: schedule[0]
+            else:
+                return None
+    return ".".join(out) if out else None
+
+
+def lifecycle_rules(block: Block | None) -> tuple[list[IgnoreRule], list[str]]:
+    """The ``ignore_changes`` of a resource block, as rules on API paths; and notes for entries that map to nothing."""
+    if block is None:
+        return [], []
+    rules: list[IgnoreRule] = []
+    notes: list[str] = []
+    for lifecycle in block.nested("lifecycle"):
+        expr = lifecycle.attributes.get("ignore_changes")
+        if expr is None:
+            continue
+        where = Location(lifecycle.location.file, expr.line)
+        reason = f"lifecycle.ignore_changes at {where}"
+        text = expr.text.strip()
+        if text in ("all", '"all"'):
+            rules.append(IgnoreRule("*", reason))
+            continue
+        for item in _split_items(text):
+            path = api_path(item)
+            if path is None:
+                notes.append(f"{where}: ignore_changes entry {item} names no attribute driftcheck compares")
+            else:
+                rules.append(IgnoreRule(path, reason))
+    return rules, notes
+
+
+def ignore_tags_rules(shown: Callable[[str], str], provider: Mapping[str, Any] | None, provider_block: Block | None) -> list[IgnoreRule]:
+    """The provider's ``ignore_tags`` as rules on ``tags.KEY`` (exact keys) and ``tags.PREFIX*`` (prefixes)."""
+    if provider is None:
+        return []
+    value = provider.get("ignore_tags")
+    entries = value if isinstance(value, list) else [value] if isinstance(value, Mapping) else []
+    block = next(iter(provider_block.nested("ignore_tags")), None) if provider_block is not None else None
+    where = block.location if block is not None else Location(shown(str(provider.get("__tfmeta", {}).get("filename", ""))), provider.get("__tfmeta", {}).get("line_start"))
+    alias = provider.get("alias")
+    reason = f"provider aws{'.' + alias if isinstance(alias, str) and alias else ''} ignore_tags at {where}"
+    rules: list[IgnoreRule] = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        for key in entry.get("keys") or []:
+            if isinstance(key, str):
+                rules.append(IgnoreRule(f"tags.{key}", reason))
+        for prefix in entry.get("key_prefixes") or []:
+            if isinstance(prefix, str):
+                rules.append(IgnoreRule(f"tags.{prefix}", reason, prefix=True))
+    return rules

@@ -1,0 +1,202 @@
+"""The module tree of one root: every module directory's syntax index, and every module instance's scope.
+
+Module sources are found as Terraform finds them: local paths (``./``, ``../``) relative to the
+calling module; anything else (registry, git, http, s3...) from ``.terraform/modules/modules.json``
+as ``terraform init`` leaves it (under ``TF_DATA_DIR`` when that is set). A call that cannot be
+followed (a missing directory, a module that is not installed, a call cycle) is an input error at the
+call's file:line; nothing under it is silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from driftcheck.errors import SourceError
+from driftcheck.model import InputError, Location
+from driftcheck.sources.terraform.options import RESOURCE_TYPE
+from driftcheck.sources.terraform.syntax import Block, Expr, FileIndex, index_file
+
+MAX_SCOPES = 10_000  # module instances (by call path) in one root; past this the tree is refused
+_LOCAL_SOURCE = ("./", "../")
+_PIPELINE_HEADER = re.compile(r'^[ \t]*resource\s+"?' + RESOURCE_TYPE + r'"?\s+"?([\w-]+)"?', re.MULTILINE)
+
+
+@dataclass
+class Module:
+    """One module directory: its files' syntax index and its blocks by kind."""
+
+    directory: Path
+    files: list[FileIndex] = field(default_factory=list)
+    # files python-hcl2 could not parse: (shown path, text); their pipeline blocks are found by a header scan
+    unparsed: list[tuple[str, str]] = field(default_factory=list)
+
+    def blocks(self, block_type: str) -> Iterator[Block]:
+        """Top-level blocks of one type, across the module's files."""
+        for file_index in self.files:
+            for block in file_index.blocks:
+                if block.type == block_type:
+                    yield block
+
+    def variable(self, name: str) -> Block | None:
+        """The `variable` block of that name."""
+        return next((b for b in self.blocks("variable") if b.labels[:1] == (name,)), None)
+
+    def local(self, name: str) -> Expr | None:
+        """The expression of a local value."""
+        for block in self.blocks("locals"):
+            if name in block.attributes:
+                return block.attributes[name]
+        return None
+
+    def call(self, name: str) -> Block | None:
+        """The `module` block of that name."""
+        return next((b for b in self.blocks("module") if b.labels[:1] == (name,)), None)
+
+    def unparsed_pipelines(self) -> list[tuple[str, Location]]:
+        """Pipeline resource names (and lines) in files the syntax index could not read."""
+        found = []
+        for shown, text in self.unparsed:
+            for match in _PIPELINE_HEADER.finditer(text):
+                found.append((match.group(1), Location(shown, text.count("\n", 0, match.start()) + 1)))
+        return found
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A module instance (by call path): the module, and the chain of calls that leads to it from the root."""
+
+    module: Module
+    calls: tuple[tuple["Scope", Block], ...]  # ((parent scope, module block),) for a child; () for the root
+    prefix: str  # "module.a.module.b." or ""
+
+    @property
+    def key(self) -> str:
+        """The call path as modules.json writes it: ``a.b`` (``""`` for the root)."""
+        return ".".join(call.labels[0] for _, call in self.calls)
+
+
+def display(path: Path, root: Path, shown_root: str) -> str:
+    """A file as the user would name it: relative to the root as given (``../shared/mod`` included)."""
+    relative = os.path.relpath(path.resolve(), root.resolve())
+    return os.path.normpath(os.path.join(shown_root, relative))
+
+
+def call_source(call: Block) -> str:
+    """The literal ``source`` of a module call ("" when it is missing or not a literal)."""
+    source = call.attributes.get("source")
+    return source.text.strip().strip('"') if source else ""
+
+
+class ModuleTree:
+    """Indexes the root and every module it calls, and lists each module instance's scope."""
+
+    def __init__(self, root: Path, shown_root: str) -> None:
+        self.root = root
+        self.shown_root = shown_root
+        self.modules: dict[Path, Module] = {}
+        self.syntax_errors: list[SourceError] = []
+        self.errors: list[InputError] = []
+        self.refused: list[Block] = []  # module calls the evaluator must not follow (cycles)
+        self._installed, self._manifest = self._read_manifest()
+
+    # -- files --------------------------------------------------------------
+    def shown(self, path: Path) -> str:
+        return display(path, self.root, self.shown_root)
+
+    def module(self, directory: Path) -> Module:
+        """The syntax index of one module directory (read once per directory)."""
+        key = directory.resolve()
+        if key in self.modules:
+            return self.modules[key]
+        module = Module(directory=directory)
+        self.modules[key] = module
+        for path in sorted(directory.glob("*.tf")):
+            shown = self.shown(path)
+            try:
+                module.files.append(index_file(path, shown))
+            except SourceError as exc:
+                self.syntax_errors.append(exc)
+                try:
+                    module.unparsed.append((shown, path.read_text(encoding="utf-8", errors="replace")))
+                except OSError:
+                    pass
+        return module
+
+    # -- .terraform/modules -------------------------------------------------
+    def _read_manifest(self) -> tuple[dict[str, Path], Path]:
+        data_dir = Path(os.environ.get("TF_DATA_DIR") or ".terraform")
+        manifest = (data_dir if data_dir.is_absolute() else self.root / data_dir) / "modules" / "modules.json"
+        if not manifest.is_file():
+            return {}, manifest
+        try:
+            document = json.loads(manifest.read_text(encoding="utf-8"))
+            entries = document["Modules"]
+            installed = {str(e["Key"]): self.root / str(e["Dir"]) for e in entries if isinstance(e, dict)}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.errors.append(InputError(Location(self.shown(manifest)), f"cannot read the module manifest: {exc}; run terraform init"))
+            return {}, manifest
+        return installed, manifest
+
+    def resolve(self, scope: Scope, call: Block) -> tuple[Path | None, str | None]:
+        """The directory a module call loads, or why it cannot be loaded."""
+        source = call_source(call)
+        name = call.labels[0] if call.labels else "?"
+        key = f"{scope.key}.{name}" if scope.key else name
+        if not source:
+            return None, f'module "{name}" has no literal source'
+        if source.startswith(_LOCAL_SOURCE):
+            directory = scope.module.directory / source.split("//")[0]
+            if key in self._installed and self._installed[key].is_dir():
+                directory = self._installed[key]
+            if not directory.is_dir():
+                return None, f'module "{name}": source directory {source} does not exist (looked in {self.shown(directory)})'
+            return directory, None
+        installed = self._installed.get(key)
+        if installed is None:
+            return None, f'module "{name}" (source "{source}") is not installed: run terraform init (driftcheck reads {self.shown(self._manifest)})'
+        if not installed.is_dir():
+            return None, f'module "{name}" (source "{source}") is listed in {self.shown(self._manifest)} but {self.shown(installed)} is missing: run terraform init'
+        return installed, None
+
+    # -- scopes -------------------------------------------------------------
+    def scopes(self) -> list[Scope]:
+        """Every module instance by call path, root first; bad calls become input errors at the call."""
+        root = Scope(self.module(self.root), (), "")
+        found = [root]
+        stack = [root]
+        reported: set[tuple[str, int | None, str]] = set()
+        while stack:
+            scope = stack.pop()
+            for call in scope.module.blocks("module"):
+                if not call.labels:
+                    continue
+                directory, problem = self.resolve(scope, call)
+                location = call.attributes["source"].line if "source" in call.attributes else call.location.line
+                where = Location(call.location.file, location)
+                if problem is None and directory is not None:
+                    chain = [scope.module.directory.resolve()] + [p.module.directory.resolve() for p, _ in scope.calls]
+                    if directory.resolve() in chain:
+                        path = " -> ".join([f"module.{c.labels[0]}" for _, c in scope.calls] + [f"module.{call.labels[0]}"])
+                        problem = f"module call cycle: {path} calls a module that is already on its call path; Terraform refuses recursive modules"
+                        self.refused.append(call)
+                if problem is not None:
+                    if (where.file, where.line, problem) not in reported:
+                        reported.add((where.file, where.line, problem))
+                        self.errors.append(InputError(where, problem))
+                    continue
+                if len(found) >= MAX_SCOPES:
+                    self.errors.append(InputError(where, f"more than {MAX_SCOPES} module instances under {self.shown_root}: refusing to read further"))
+                    return found
+                child = Scope(self.module(directory), scope.calls + ((scope, call),), f"{scope.prefix}module.{call.labels[0]}.")
+                found.append(child)
+                stack.append(child)
+        return found
+
+    def module_directories(self) -> list[Path]:
+        """Every module directory read, resolved."""
+        return [m.directory.resolve() for m in self.modules.values()]

@@ -1,0 +1,20 @@
+"""What the command line tells the Terraform source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from driftcheck.sources.tfstate import TerraformState
+
+RESOURCE_TYPE = "aws_imagebuilder_image_pipeline"
+
+
+@dataclass(frozen=True)
+class TerraformOptions:
+    """Variables, variable files, state and workspace, as given on the command line."""
+
+    variables: tuple[tuple[str, str], ...] = ()
+    var_files: tuple[Path, ...] = ()
+    state: TerraformState | None = None
+    workspace: str = "default"

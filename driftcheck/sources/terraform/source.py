@@ -1,0 +1,382 @@
+"""The Terraform source: every ``aws_imagebuilder_image_pipeline`` block of every root, accounted for.
+
+For each root: the module tree (modules.py) -> one evaluation (evaluate.py) -> for every module
+instance and every pipeline block in it, the instances Terraform would plan (expansion.py), each
+converted to API shape (convert.py) with its provider's region and tags (providers.py). The syntax
+index is the list of what must be reported: a block the evaluator returned no instance for is an
+``error`` entry that says so, never a silent absence.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from driftcheck.fields import pipeline_model
+from driftcheck.frozen import freeze
+from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
+from driftcheck.sources.base import SourceResult
+from driftcheck.sources.terraform.convert import Converter, collect_ids
+from driftcheck.sources.terraform.evaluate import PROBE_PREFIX, Evaluation, Probe, check_module_syntax, evaluate
+from driftcheck.sources.terraform.expansion import Expansion, validate
+from driftcheck.sources.terraform.ignore_rules import ignore_tags_rules, lifecycle_rules
+from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, NOT_FOUND, Knowledge
+from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, display
+from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
+from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_for, provider_syntax, tags_all
+from driftcheck.sources.terraform.syntax import Block, Expr
+
+log = logging.getLogger(__name__)
+_META = ("count", "for_each")
+
+
+def _is_pipeline(block: Block) -> bool:
+    return block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and len(block.labels) >= 2
+
+
+class TerraformSource:
+    """Reads Terraform root modules (directories) or individual .tf files."""
+
+    kind = "terraform"
+
+    def __init__(self, options: TerraformOptions | None = None) -> None:
+        self.options = options or TerraformOptions()
+
+    def collect(self, paths: Iterable[str]) -> SourceResult:
+        """Evaluate every root module named by ``paths``."""
+        roots: dict[Path, tuple[str, set[Path] | None]] = {}
+        errors: list[InputError] = []
+        for shown in paths:
+            path = Path(shown)
+            if path.is_dir():
+                if not any(path.glob("*.tf")) and not any(path.glob("*.tf.json")):
+                    errors.append(InputError(Location(shown), "no Terraform files (*.tf) in this directory"))
+                    continue
+                roots[path.resolve()] = (shown, None)
+            elif path.is_file() and path.suffix == ".tf":
+                parent = path.resolve().parent
+                shown_root, files = roots.get(parent, (os.path.dirname(shown) or ".", set()))
+                if files is not None:
+                    files.add(path.resolve())
+                roots[parent] = (shown_root, files)
+            else:
+                errors.append(InputError(Location(shown), "not a Terraform directory or .tf file"))
+        pipelines: list[DeclaredPipeline] = []
+        for root, (shown_root, only) in roots.items():
+            result = _Root(self, root, shown_root, only).collect()
+            pipelines.extend(result.pipelines)
+            errors.extend(result.errors)
+        return SourceResult(tuple(pipelines), tuple(errors))
+
+
+class _Root:
+    """One root module's collection: module tree, evaluation, expansion, conversion."""
+
+    def __init__(self, source: TerraformSource, root: Path, shown_root: str, only: set[Path] | None) -> None:
+        self.kind = source.kind
+        self.options = source.options
+        self.root = root
+        self.shown_root = shown_root
+        self.only = only
+        self.tree = ModuleTree(root, shown_root)
+        self._probe_names: dict[tuple[Path, str, int, str], str] = {}
+        self._module_instances: dict[str, list[tuple[str, str | None]]] = {}
+
+    # -- orchestration ------------------------------------------------------
+    def collect(self) -> SourceResult:
+        scopes = self.tree.scopes()
+        errors: list[InputError] = list(self.tree.errors)
+        broken = self._confirmed_syntax_errors(errors)
+        probes = self._plan_probes(scopes)
+        self.evaluation = evaluate(self.tree, self.options, probes, self.tree.refused)
+        seen = {(e.location, e.message) for e in errors}
+        for error in self.evaluation.errors:
+            if (error.location, error.message) not in seen and not any(error.location.file == e.location.file for e in broken.values() for e in e):
+                errors.append(error)
+                seen.add((error.location, error.message))
+        document = self.evaluation.document
+        self.knowledge = Knowledge(self.evaluation, self.options.state, collect_ids(document, set()))
+        self.providers = [p for p in document.get("provider", []) if isinstance(p, Mapping)]
+        self.by_path: dict[str, Mapping[str, Any]] = {}
+        for instance in document.get(RESOURCE_TYPE, []):
+            # tfparse lists `data "aws_imagebuilder_image_pipeline"` blocks under the same key
+            if isinstance(instance, Mapping) and instance.get("__tfmeta", {}).get("type", "resource") == "resource":
+                self.by_path[str(instance.get("__tfmeta", {}).get("path", ""))] = instance
+        notes = tuple(f"{n.location}: {n.message}" for n in (self.evaluation.variables.notes if self.evaluation.variables else ()))
+
+        pipelines: list[DeclaredPipeline] = []
+        used: set[str] = set()
+        for scope in scopes:
+            module_broken = broken.get(scope.module.directory.resolve())
+            for block in scope.module.blocks("resource"):
+                if not _is_pipeline(block) or not self._wanted(block.location.file):
+                    continue
+                pipelines.extend(self._block_pipelines(scope, block, used))
+            for name, location in scope.module.unparsed_pipelines():
+                confirmed = [e for e in module_broken or () if e.location.file == location.file]
+                if not confirmed or not self._wanted(location.file):
+                    continue  # python-hcl2 alone refused the file: the evaluator's instances are reported below
+                why = "; ".join(f"{e.location}: {e.message}" for e in confirmed)
+                for prefix, _ in self.module_instances(scope):
+                    address = f"{prefix}{RESOURCE_TYPE}.{name}"
+                    used.update(p for p in self.by_path if INSTANCE_KEY.sub("", p) == INSTANCE_KEY.sub("", address))
+                    pipelines.append(self._error(address, location, f"cannot be evaluated: its file has a syntax error ({why})"))
+        for path, instance in self.by_path.items():  # instances of blocks the syntax index does not list
+            meta = instance.get("__tfmeta", {})
+            if path in used or not self._wanted(self._shown(str(meta.get("filename", "")))):
+                continue
+            prefix = INSTANCE_KEY.sub("", path.split(f"{RESOURCE_TYPE}.")[0])
+            scope = next((s for s in scopes if s.prefix == prefix), scopes[0])
+            pipelines.append(self._pipeline(None, scope, instance))
+        if notes:
+            pipelines = [DeclaredPipeline(**{**p.__dict__, "notes": p.notes + notes}) for p in pipelines]
+        return SourceResult(tuple(pipelines), tuple(errors))
+
+    def _wanted(self, shown_file: str) -> bool:
+        return self.only is None or Path(self.root / os.path.relpath(shown_file, self.shown_root)).resolve() in self.only
+
+    def _shown(self, tfparse_filename: str) -> str:
+        return display(self.root / tfparse_filename, self.root, self.shown_root)
+
+    # -- syntax errors --------------------------------------------------------
+    def _confirmed_syntax_errors(self, errors: list[InputError]) -> dict[Path, list[InputError]]:
+        """python-hcl2's complaints that the Go HCL parser confirms, by module directory; each is an input error."""
+        broken: dict[Path, list[InputError]] = {}
+        for syntax_error in self.tree.syntax_errors:
+            location = syntax_error.location
+            if location is None:
+                continue
+            path = (self.root / os.path.relpath(location.file, self.shown_root)).resolve()
+            with tempfile.TemporaryDirectory(prefix="driftcheck-syntax-") as workdir:
+                try:
+                    shutil.copyfile(path, Path(workdir) / path.name)
+                except OSError:
+                    confirmed = [InputError(location, syntax_error.message)]
+                else:
+                    confirmed = [
+                        InputError(Location(location.file, e.location.line), e.message)
+                        for e in check_module_syntax(Path(workdir), self.tree)
+                    ]
+            if not confirmed:
+                log.debug("syntax index unavailable (the Go parser accepts the file): %s", syntax_error)
+                continue
+            broken.setdefault(path.parent, []).extend(confirmed)
+            errors.extend(confirmed)
+        return broken
+
+    # -- count / for_each -----------------------------------------------------
+    def _plan_probes(self, scopes: list[Scope]) -> list[Probe]:
+        probes: list[Probe] = []
+        for scope in scopes:
+            for block in list(scope.module.blocks("module")) + [b for b in scope.module.blocks("resource") if _is_pipeline(b)]:
+                for meta in _META:
+                    expr = block.attributes.get(meta)
+                    if expr is None:
+                        continue
+                    key = (scope.module.directory.resolve(), block.location.file, block.location.line, meta)
+                    if key not in self._probe_names:
+                        name = f"{PROBE_PREFIX}{len(self._probe_names)}"
+                        self._probe_names[key] = name
+                        probes.append(Probe(name, key[0], expr.text))
+        return probes
+
+    def _expand(self, scope: Scope, block: Block, instance_prefix: str, address: str) -> Expansion:
+        """The instance keys of a block (resource or module call) in one instance of its module."""
+        metas = [(m, block.attributes[m]) for m in _META if m in block.attributes]
+        if not metas:
+            return Expansion()
+        meta, expr = metas[0]
+        if len(metas) > 1:
+            return Expansion((), f"{address} has both count and for_each ({block.location}); Terraform refuses that")
+        where = str(Location(block.location.file, expr.line))
+        reasons = self.knowledge.unknown(_without_whole_resources(expr), scope)
+        if reasons:
+            return Expansion((), f"{meta} cannot be evaluated: {'; '.join(reasons)} ({where})")
+        dependencies = self.knowledge.dependencies(expr.references, scope)
+        if dependencies:
+            return self._expand_from_state(meta, expr, scope, instance_prefix, address, where, dependencies)
+        key = (scope.module.directory.resolve(), block.location.file, block.location.line, meta)
+        value = self.evaluation.probe(instance_prefix, self._probe_names[key]) if key in self._probe_names else None
+        return validate(meta, value, expr, block.location.file)
+
+    def _expand_from_state(
+        self, meta: str, expr: Expr, scope: Scope, instance_prefix: str, address: str, where: str, dependencies: list[str]
+    ) -> Expansion:
+        """count/for_each over another resource: its keys come from --state, never from the resource's configuration."""
+        state = self.options.state
+        if state is None:
+            return Expansion(
+                (),
+                f"{meta} ({where}) depends on {', '.join(dependencies)}, another resource's value, which only Terraform state "
+                "knows: pass --state FILE (terraform show -json or the state file) to expand it",
+            )
+        text = expr.text.strip()
+        refs = expr.references
+        if len(refs) == 1 and text == str(refs[0]) and refs[0].root not in ("var", "local", "module") and refs[0].root in ("data",) + tuple(
+            d.split(".")[0] for d in dependencies
+        ):
+            ref = refs[0]
+            rest = ref.steps[3:] if ref.root == "data" else ref.steps[2:]
+            if not rest:  # a whole resource: its instance keys in state
+                base = instance_prefix + ".".join(ref.steps[:3] if ref.root == "data" else ref.steps[:2])
+                keys = sorted(a[len(base):] for a in state.instances if a.startswith(base) and INSTANCE_KEY.sub("", a[len(base):]) == "")
+                if not keys:
+                    return Expansion((), f"{meta} ({where}) is {text}, which has no instances in the state file")
+                if meta == "for_each":
+                    return Expansion(tuple(keys))
+            else:
+                self.knowledge.instance_prefix = instance_prefix
+                value = self.knowledge.state_value(ref, scope)
+                if value is not NOT_FOUND:
+                    return validate(meta, value, expr, expr_file(expr, scope, where))
+        # an expression over state values: trust the state's own list of this block's instances
+        expected = sorted(a[len(address):] for a in state.instances if INSTANCE_KEY.sub("", a) == INSTANCE_KEY.sub("", address) and a.startswith(address))
+        if expected:
+            return Expansion(tuple(expected))
+        return Expansion(
+            (),
+            f"{meta} ({where}) depends on {', '.join(dependencies)}: driftcheck cannot evaluate this expression over state "
+            f"values, and the state file lists no instances of {address}",
+        )
+
+    def module_instances(self, scope: Scope) -> list[tuple[str, str | None]]:
+        """Every instance of a scope's module: (keyed prefix such as ``module.a["k"].``, why it cannot be expanded)."""
+        if scope.prefix in self._module_instances:
+            return self._module_instances[scope.prefix]
+        if not scope.calls:
+            found: list[tuple[str, str | None]] = [("", None)]
+        else:
+            parent, call = scope.calls[-1]
+            name = call.labels[0]
+            found = []
+            for prefix, problem in self.module_instances(parent):
+                plain = f"{prefix}module.{name}."
+                if problem is not None:
+                    found.append((plain, problem))
+                    continue
+                expansion = self._expand(parent, call, prefix, f"{prefix}module.{name}")
+                if expansion.problem is not None:
+                    found.append((plain, f"module.{name} {expansion.problem}"))
+                else:
+                    found.extend((f"{prefix}module.{name}{key}.", None) for key in expansion.keys)
+        self._module_instances[scope.prefix] = found
+        return found
+
+    # -- pipelines --------------------------------------------------------------
+    def _block_pipelines(self, scope: Scope, block: Block, used: set[str]) -> list[DeclaredPipeline]:
+        name = block.labels[1]
+        out: list[DeclaredPipeline] = []
+        instances = self.module_instances(scope)
+        plain = f"{scope.prefix}{RESOURCE_TYPE}.{name}"
+        used.update(p for p in self.by_path if INSTANCE_KEY.sub("", p) == plain)
+        for prefix, problem in instances:
+            address = f"{prefix}{RESOURCE_TYPE}.{name}"
+            if problem is not None:
+                out.append(self._error(address, block.location, problem))
+                continue
+            expansion = self._expand(scope, block, prefix, address)
+            if expansion.problem is not None:
+                out.append(self._error(address, block.location, expansion.problem))
+                continue
+            if not expansion.keys:
+                log.info("%s: %s evaluates to no instances", address, "count" if "count" in block.attributes else "for_each")
+            for key in expansion.keys:
+                path = address + key
+                instance = self.by_path.get(path)
+                if instance is None:
+                    out.append(self._error(path, block.location, self._not_expanded(path, scope)))
+                    continue
+                out.append(self._pipeline(block, scope, instance))
+        if not instances:
+            log.info("%s: its module has no instances", f"{scope.prefix}{RESOURCE_TYPE}.{name}")
+        return out
+
+    def _not_expanded(self, path: str, scope: Scope) -> str:
+        return (
+            f"the evaluator returned no instance of {path}, which Terraform would plan; driftcheck cannot check it "
+            f"(module {scope.prefix.rstrip('.') or 'root'} in {scope.module.directory})"
+        )
+
+    def _pipeline(self, block: Block | None, scope: Scope, instance: Mapping[str, Any]) -> DeclaredPipeline:
+        meta = instance.get("__tfmeta", {})
+        pipeline_id = meta.get("path") or RESOURCE_TYPE
+        location = block.location if block else Location(self._shown(str(meta.get("filename"))), meta.get("line_start"))
+        knowledge = self.knowledge
+        knowledge.instance_prefix = str(pipeline_id).split(f"{RESOURCE_TYPE}.")[0]
+        converter = Converter(knowledge, scope, block)
+        fields = converter.structure(pipeline_model(), instance, block, "", "")
+
+        provider = provider_for(block, scope, self.providers)
+        provider_block, provider_converter = provider_syntax(self._shown, provider, scope, knowledge)
+        tags, tag_locations = tags_all(self._shown, block, instance, provider, converter, provider_block, provider_converter)
+        fields["tags"] = tags
+        converter.locations.update(tag_locations)
+        region, region_problem = pipeline_region(block, instance, provider, converter, provider_block, provider_converter)
+        rules, notes = lifecycle_rules(block)
+        rules += ignore_tags_rules(self._shown, provider, provider_block)
+
+        arn = None
+        state = self.options.state
+        if state is not None:
+            attributes = state.attributes(pipeline_id)
+            if attributes and isinstance(attributes.get("arn"), str):
+                arn = attributes["arn"]
+        name = fields.get("name")
+        if not isinstance(name, str):
+            name = name if isinstance(name, Unresolved) else Unresolved("name is not set")
+        error = None
+        if isinstance(name, Unresolved) and arn is None:
+            error = f"pipeline name is unresolved, so it cannot be matched: {name.reason}"
+        if region_problem is not None:
+            region = arn_region(arn)  # the state's ARN names the region; otherwise never guess one
+            if region is None and error is None:
+                error = f"pipeline region is unresolved, so it cannot be fetched: {region_problem}"
+        return DeclaredPipeline(
+            id=pipeline_id,
+            source_kind=self.kind,
+            name=name,
+            location=location,
+            fields=freeze(fields),
+            field_locations=freeze(converter.locations),
+            arn=arn,
+            region=region,
+            error=error,
+            notes=tuple(notes),
+            ignore_rules=tuple(rules),
+        )
+
+    def _error(self, address: str, location: Location, message: str) -> DeclaredPipeline:
+        return DeclaredPipeline(
+            id=address,
+            source_kind=self.kind,
+            name=Unresolved(message),
+            location=location,
+            fields=freeze({}),
+            error=message,
+        )
+
+
+def _without_whole_resources(expr: Expr) -> list:
+    """The references whose knownness decides a count/for_each; whole resources are expanded from state."""
+    out = []
+    for ref in expr.references:
+        rest = ref.steps[3:] if ref.root == "data" else ref.steps[2:]
+        if ref.root not in ("var", "local", "module", "each", "count", "path", "terraform", "self") and not ref.root.endswith("()") and not [
+            s for s in rest if not s.startswith("[")
+        ]:
+            continue
+        out.append(ref)
+    return out
+
+
+def expr_file(expr: Expr, scope: Scope, where: str) -> str:
+    """The file part of a ``file:line`` location string."""
+    return where.rsplit(":", 1)[0]
+
+
+__all__ = ["Evaluation", "Module", "TerraformSource"]
