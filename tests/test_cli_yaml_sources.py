@@ -756,10 +756,11 @@ def _laughs() -> str:
 
 BAD_INPUT = {
     # id: (file name, content, line, message fragment)
-    "duplicate-key-yaml": ("dup.yaml", TEMPLATE_HEAD + "Resources: {}\nDescription: d\nResources: {}\n", 4,
-                           'duplicate key "Resources" (first at line 2)'),
-    "duplicate-key-json": ("dup.json", '{\n  "AWSTemplateFormatVersion": "2010-09-09",\n  "Resources": {},\n'
-                           '  "Resources": {}\n}\n', 4, 'duplicate key "Resources" (first at line 3)'),
+    # in a template, a duplicate key is a note (tests/test_cfn_duplicate_keys.py); a pipeline file's schema is strict
+    "duplicate-key-yaml": ("dup.yaml", "driftcheck: pipelines/v1\nregion: us-east-1\npipelines: []\nregion: us-west-2\n", 4,
+                           'duplicate key "region" (first at line 2)'),
+    "duplicate-key-json": ("dup.json", '{\n  "driftcheck": "pipelines/v1",\n  "pipelines": [],\n'
+                           '  "pipelines": []\n}\n', 4, 'duplicate key "pipelines" (first at line 3)'),
     "unknown-tag": ("tag.yaml", TEMPLATE_HEAD + "Resources:\n  P:\n    Type: AWS::ImageBuilder::ImagePipeline\n"
                     "    Properties:\n      Name: !Secret name\n", 6, "unknown tag !Secret"),
     "malformed-yaml": ("mal.yaml", TEMPLATE_HEAD + "Resources:\n  P:\n    Type: AWS::ImageBuilder::ImagePipeline\n"
@@ -833,14 +834,14 @@ def test_pipeline_file_nested_enum_message_lists_the_valid_choices(cli, tmp_path
 
 
 def test_debug_adds_the_traceback_to_bad_input(cli, tmp_path):
-    bad = tmp_path / "dup.yaml"
-    bad.write_text(BAD_INPUT["duplicate-key-yaml"][1])
+    bad = tmp_path / "mal.yaml"
+    bad.write_text(BAD_INPUT["malformed-yaml"][1])
     quiet = cli("check", str(bad), str(DEMO_PINNED), *DEMO_ARGS, "--live", str(DEMO_LIVE))
     assert "Traceback" not in quiet.stderr
     run = cli("check", str(bad), str(DEMO_PINNED), *DEMO_ARGS, "--live", str(DEMO_LIVE), "--debug")
     assert run.exit_code == 2
     assert "Traceback" in run.stderr
-    assert f"{bad}:4: error: duplicate key" in run.stderr
+    assert f"{bad}:5: error: malformed YAML" in run.stderr
     assert run.pipeline(OPS_ID)["status"] == "drifted"
 
 

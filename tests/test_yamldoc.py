@@ -261,23 +261,58 @@ def test_unknown_tags_are_kept_and_listed() -> None:
 # --- duplicate and non-scalar keys ----------------------------------------------------------------
 
 
+def _strict_error(text: str, file: str = "t.yaml") -> DocumentError:
+    document = load_text(text, file)
+    with pytest.raises(DocumentError) as info:
+        document.refuse_duplicate_keys()
+    return info.value
+
+
 def test_duplicate_key_yaml() -> None:
-    error = _error("Resources:\n  A: 1\nx: 2\n\nResources: 3\n")
+    document = load_text("Resources:\n  A: 1\nx: 2\n\nResources: 3\n", "t.yaml")
+    assert document.root.plain() == {"Resources": 3, "x": 2}  # the last one wins, as in CloudFormation
+    assert document.root.key_lines["Resources"] == 5
+    [duplicate] = document.duplicate_keys
+    assert (duplicate.key, duplicate.lines, duplicate.line) == ("Resources", (1, 5), 5)
+    assert duplicate.mapping is document.root
+    error = _strict_error("Resources:\n  A: 1\nx: 2\n\nResources: 3\n")
     assert error.message == 'duplicate key "Resources" (first at line 1)'
     assert error.location.line == 5
     assert error.location.file == "t.yaml"
 
 
 def test_duplicate_key_yaml_nested_flow() -> None:
-    error = _error("top:\n  inner: {Name: a,\n    Name: b}\n")
+    document = load_text("top:\n  inner: {Name: a,\n    Name: b}\n", "t.yaml")
+    assert document.root.plain() == {"top": {"inner": {"Name": "b"}}}
+    [duplicate] = document.duplicate_keys
+    assert duplicate.mapping is document.root.get("top").get("inner")
+    error = _strict_error("top:\n  inner: {Name: a,\n    Name: b}\n")
     assert error.message == 'duplicate key "Name" (first at line 2)'
     assert error.location.line == 3
 
 
 def test_duplicate_key_json() -> None:
-    error = _error('{\n  "a": {\n    "Name": 1,\n    "x": 2,\n    "Name": 3\n  }\n}\n', "t.json")
+    text = '{\n  "a": {\n    "Name": 1,\n    "x": 2,\n    "Name": 3\n  }\n}\n'
+    document = load_text(text, "t.json")
+    assert document.root.plain() == {"a": {"Name": 3, "x": 2}}
+    assert document.root.get("a").key_lines["Name"] == 5
+    error = _strict_error(text, "t.json")
     assert error.message == 'duplicate key "Name" (first at line 3)'
     assert error.location.line == 5
+
+
+def test_duplicate_keys_are_listed_in_file_order_with_every_line() -> None:
+    # JSON completes inner objects first; the list is still in the order the repeats are written
+    text = '{\n  "a": 1,\n  "a": {\n    "b": 1,\n    "b": 2,\n    "b": 3\n  }\n}\n'
+    document = load_text(text, "t.json")
+    assert [(d.key, d.lines) for d in document.duplicate_keys] == [("a", (2, 3)), ("b", (4, 5, 6))]
+    assert _strict_error(text, "t.json").location.line == 3
+
+
+def test_no_duplicate_keys_refuses_nothing() -> None:
+    document = load_text("a: 1\nb: {a: 2}\n", "t.yaml")
+    assert document.duplicate_keys == ()
+    document.refuse_duplicate_keys()
 
 
 @pytest.mark.parametrize("text", ["? [a, b]\n: 1\n", "x:\n  ? {a: 1}\n  : 2\n"])

@@ -417,6 +417,9 @@ class PipelineFileSource:
         return SourceResult(tuple(pipelines), tuple(errors))
 
     def _document(self, document: Document) -> tuple[list[DeclaredPipeline], list[InputError]]:
+        if document.duplicate_keys:  # the schema is strict: which of the two values was meant is not ours to guess
+            refused = [duplicate.strict_error() for duplicate in document.duplicate_keys]
+            return [], [InputError(error.location or Location(document.file), error.message) for error in refused]
         root = document.root
         problems = _problems(root)
         errors = [InputError(Location(document.file, p.line), p.message) for p in problems]

@@ -35,6 +35,7 @@ def load_parameter_file(path: Path) -> ParameterFile:
     * ``{"Parameters": {"K": "V"}, "Tags": {"K": "V"}}`` (template configuration: CodePipeline, ``deploy``)
     """
     document = load_file(path, str(path))
+    document.refuse_duplicate_keys()  # which of two values the user meant is ambiguous: ask
     root = document.root
     values: dict[str, str] = {}
     tags: dict[str, str] | None = None

@@ -27,7 +27,7 @@ from driftcheck.sources.cloudformation.api_shape import RESOURCE_TYPE, Converter
 from driftcheck.sources.cloudformation.intrinsics import Template
 from driftcheck.sources.cloudformation.parameter_files import StackTags, load_parameter_file
 from driftcheck.sources.cloudformation.values import NO_VALUE, TemplateError, TemplateInputs
-from driftcheck.sources.yaml_tree import Document, DocumentError, Node
+from driftcheck.sources.yaml_tree import Document, DocumentError, DuplicateKey, Node
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,30 @@ class CloudFormationSource:
         file_tags: StackTags | None,
         binding: StackBinding | None,
     ) -> SourceResult:
+        """One template's pipelines and errors; its duplicate keys noted (CloudFormation uses the last one)."""
+        result = self._template_pipelines(document, file_values, file_tags, binding)
+        if not document.duplicate_keys:
+            return result
+        inside = _pipeline_mappings(document)
+        pipelines = []
+        shown: set[int] = set()  # the duplicates noted on a reported pipeline
+        for pipeline in result.pipelines:
+            own = [d for d in document.duplicate_keys if id(d.mapping) in inside.get(pipeline.id, ())]
+            shown.update(map(id, own))
+            notes = tuple(f"{Location(document.file, d.line)}: {_duplicate_note(d)}" for d in own)
+            pipelines.append(replace(pipeline, notes=pipeline.notes + notes) if notes else pipeline)
+        for duplicate in document.duplicate_keys:
+            if id(duplicate) not in shown:  # elsewhere in the template: one line on stderr
+                log.warning("%s: note: %s", Location(document.file, duplicate.line), _duplicate_note(duplicate))
+        return SourceResult(tuple(pipelines), result.errors)
+
+    def _template_pipelines(
+        self,
+        document: Document,
+        file_values: Mapping[str, str],
+        file_tags: StackTags | None,
+        binding: StackBinding | None,
+    ) -> SourceResult:
         if document.unknown_tags:
             tag, line = document.unknown_tags[0]
             return SourceResult(errors=(InputError(Location(document.file, line), f"unknown tag {tag}: not a CloudFormation intrinsic function"),))
@@ -274,3 +298,39 @@ def _mentions(node: Node, text: str) -> bool:
     if node.is_sequence():
         return any(_mentions(child, text) for child in node.value)
     return node.value == text
+
+
+def _duplicate_note(duplicate: DuplicateKey) -> str:
+    """What a key written twice means in a template: the last one is used, as CloudFormation does."""
+    earlier = duplicate.lines[:-1]
+    where = f"line {earlier[0]}" if len(earlier) == 1 else "lines " + ", ".join(map(str, earlier))
+    return f"duplicate key {duplicate.key!r} (also at {where}); CloudFormation uses the last one"
+
+
+def _pipeline_mappings(document: Document) -> dict[str, set[int]]:
+    """Logical id of each pipeline resource -> the ids of every mapping node written inside it."""
+    resources = document.root.get("Resources") if document.root.is_mapping() else None
+    found: dict[str, set[int]] = {}
+    if resources is None or not resources.is_mapping():
+        return found
+    for logical_id, resource in resources.value.items():
+        kind = resource.get("Type")
+        if kind is not None and kind.value == RESOURCE_TYPE:
+            found[logical_id] = _mapping_ids(resource)
+    return found
+
+
+def _mapping_ids(node: Node) -> set[int]:
+    """The ids of ``node`` and of every mapping below it (iteratively: documents nest up to MAX_DEPTH)."""
+    ids: set[int] = set()
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if current.is_mapping():
+            if id(current) in ids:
+                continue  # a YAML alias met again
+            ids.add(id(current))
+            pending.extend(current.value.values())
+        elif current.is_sequence():
+            pending.extend(current.value)
+    return ids

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from driftcheck.model import Location
-from driftcheck.sources.yaml_tree.limits import MAX_DEPTH, MAX_NODES, quote_key
-from driftcheck.sources.yaml_tree.located import DocumentError, Node
+from driftcheck.sources.yaml_tree.limits import MAX_DEPTH, MAX_NODES
+from driftcheck.sources.yaml_tree.located import DocumentError, DuplicateKey, Node
 
 _Scan = Callable[[str, int], tuple[Any, int]]  # the JSON scanner's scan_once(text, index) -> (value, end)
 
@@ -37,6 +37,7 @@ class JsonBuilder:
         self.file = file
         self._breaks = [match.start() for match in _NEWLINE.finditer(text)]
         self._values = 0
+        self.duplicates: list[DuplicateKey] = []  # keys written twice in one object (the last one is kept)
         decoder = json.JSONDecoder(strict=True)
         decoder.parse_object = self._parse_object  # type: ignore[method-assign]
         decoder.parse_array = self._parse_array  # type: ignore[method-assign]
@@ -115,15 +116,17 @@ class JsonBuilder:
         pairs, end = json.decoder.JSONObject(s_and_end, strict, self._recorder(scan_once, starts), None, list, {})
         children: dict[str, Node] = {}
         key_lines: dict[str, int] = {}
+        repeated: dict[str, list[int]] = {}  # key -> every line it is on, for keys written more than once
         for (key, child), value_start in zip(pairs, starts):
             line = self._line(_json_key_start(text, value_start))
             if key in children:
-                message = f"duplicate key {quote_key(key)} (first at line {key_lines[key]})"
-                raise DocumentError(message, Location(self.file, line))
-            children[key] = child
+                repeated.setdefault(key, [key_lines[key]]).append(line)
+            children[key] = child  # the last one wins, as in CloudFormation
             key_lines[key] = line
         line = self._line(open_end - 1)
-        return Node(types.MappingProxyType(children), line, self.file, key_lines=types.MappingProxyType(key_lines)), end
+        node = Node(types.MappingProxyType(children), line, self.file, key_lines=types.MappingProxyType(key_lines))
+        self.duplicates.extend(DuplicateKey(key, tuple(lines), node) for key, lines in repeated.items())
+        return node, end
 
     def _parse_array(self, s_and_end: tuple[str, int], scan_once: _Scan) -> tuple[Node, int]:
         """parse_array hook: the stdlib JSONArray with every item turned into a Node."""

@@ -7,12 +7,14 @@ line endings, and hands the text to the JSON or the YAML builder.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from driftcheck.model import Location
 from driftcheck.sources.yaml_tree import limits
 from driftcheck.sources.yaml_tree.json_tree import JsonBuilder
-from driftcheck.sources.yaml_tree.located import Document, DocumentError
+from driftcheck.sources.yaml_tree.located import Document, DocumentError, DuplicateKey
 from driftcheck.sources.yaml_tree.yaml_loader import load_yaml
 
 _BOM = "\ufeff"
@@ -32,13 +34,23 @@ def load_text(text: str, file: str) -> Document:
     """Load YAML or JSON ``text``; ``file`` is the name used in messages.
 
     JSON when the first non-blank character is ``{`` or ``[``, YAML otherwise. CRLF and CR line
-    endings count as one line break each. Raises :class:`DocumentError` for every problem.
+    endings count as one line break each. Raises :class:`DocumentError` for every problem. A key
+    written twice in one mapping is not a problem here: the mapping keeps the last value and the key
+    is listed in :attr:`Document.duplicate_keys`, for each reader to decide (CloudFormation takes the
+    last one; a strict schema calls :meth:`Document.refuse_duplicate_keys`).
     """
     text = _normalize_newlines(text.removeprefix(_BOM))
     if text.lstrip()[:1] in ("{", "["):
-        return Document(file, JsonBuilder(text, file).build(), "json")
-    root, unknown_tags = load_yaml(text, file)
-    return Document(file, root, "yaml", tuple(unknown_tags))
+        builder = JsonBuilder(text, file)
+        root = builder.build()
+        return Document(file, root, "json", duplicate_keys=_in_file_order(builder.duplicates))
+    document = load_yaml(text, file)
+    return replace(document, duplicate_keys=_in_file_order(document.duplicate_keys))
+
+
+def _in_file_order(duplicates: Iterable[DuplicateKey]) -> tuple[DuplicateKey, ...]:
+    """Duplicate keys by the line where each is repeated first (JSON completes inner objects first)."""
+    return tuple(sorted(duplicates, key=lambda duplicate: duplicate.lines[1:]))
 
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from driftcheck.errors import SourceError
 from driftcheck.model import Location
+from driftcheck.sources.yaml_tree.limits import quote_key
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
 
@@ -103,14 +104,41 @@ def node_from_plain(value: Any, line: int = 1, file: str = "<memory>") -> Node:
 
 
 @dataclass(frozen=True)
+class DuplicateKey:
+    """A key written more than once in one mapping. The loaded mapping holds the last value, as
+    CloudFormation (and most JSON readers) take it; ``lines`` are every line the key is on, in order."""
+
+    key: str
+    lines: tuple[int, ...]
+    mapping: Node = field(compare=False, repr=False)  # the mapping (as loaded) that holds the key
+
+    @property
+    def line(self) -> int:
+        """The line of the value in use: the last one."""
+        return self.lines[-1]
+
+    def strict_error(self) -> "DocumentError":
+        """The error for a reader that refuses duplicate keys: at the second occurrence, naming the first."""
+        message = f"duplicate key {quote_key(self.key)} (first at line {self.lines[0]})"
+        return DocumentError(message, Location(self.mapping.file, self.lines[1]))
+
+
+@dataclass(frozen=True)
 class Document:
-    """One loaded file: its root node, its format, and the unknown local tags it uses (tag, line)."""
+    """One loaded file: its root node, its format, the unknown local tags it uses (tag, line), and the
+    keys written twice in one mapping (in file order; each mapping holds the last value)."""
 
     file: str
     root: Node
     format: str  # "yaml" or "json"
     unknown_tags: tuple[tuple[str, int], ...] = ()
+    duplicate_keys: tuple[DuplicateKey, ...] = ()
+
+    def refuse_duplicate_keys(self) -> None:
+        """For readers whose schema is strict: raise the DocumentError of the first duplicate key, if any."""
+        if self.duplicate_keys:
+            raise self.duplicate_keys[0].strict_error()
 
 
 class DocumentError(SourceError):
-    """A file that cannot be loaded: malformed, duplicate key, too deep, alias bomb... (always with a location)."""
+    """A file that cannot be loaded: malformed, too deep, alias bomb... (always with a location)."""

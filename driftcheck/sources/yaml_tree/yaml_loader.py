@@ -28,7 +28,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from driftcheck.model import Location
 from driftcheck.sources.yaml_tree.limits import MAX_DEPTH, MAX_NODES, quote_key
-from driftcheck.sources.yaml_tree.located import DocumentError, Node
+from driftcheck.sources.yaml_tree.located import Document, DocumentError, DuplicateKey, Node
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _SEQUENCE_TAGS = frozenset(_YAML_TAG + name for name in ("seq", "omap", "pairs"))
@@ -45,21 +45,21 @@ _SHORT_FORMS: dict[str, str] = {"!Ref": "Ref", "!Condition": "Condition"} | {
 }
 
 
-
 class _Loader(yaml.SafeLoader):
     """SafeLoader's reader, scanner, parser, composer and resolver; Nodes are built by :class:`_YamlBuilder`."""
 
 
-def load_yaml(text: str, file: str) -> tuple[Node, list[tuple[str, int]]]:
-    """Root Node and unknown local tags of a one-document YAML text, after the bounds pass."""
+def load_yaml(text: str, file: str) -> Document:
+    """The Document of a one-document YAML text, after the bounds pass."""
     YamlBounds(file).check(text)
     loader = _new_loader(text, file)
     try:
         root = loader.get_single_node()
         if root is None:
-            return Node(None, 1, file), []
+            return Document(file, Node(None, 1, file), "yaml")
         builder = _YamlBuilder(loader, file)
-        return builder.build(root), builder.unknown_tags
+        built = builder.build(root)
+        return Document(file, built, "yaml", tuple(builder.unknown_tags), tuple(builder.duplicates))
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, file, text) from None
     except RecursionError:
@@ -232,6 +232,7 @@ class _YamlBuilder:
         self.loader = loader
         self.file = file
         self.unknown_tags: list[tuple[str, int]] = []
+        self.duplicates: list[DuplicateKey] = []  # keys written twice in one mapping (the last one is kept)
         self._built: dict[int, Node] = {}  # id(PyYAML node) -> Node; aliases share the anchored node
 
     def _error(self, message: str, node: yaml.Node) -> DocumentError:
@@ -286,17 +287,20 @@ class _YamlBuilder:
     def _mapping(self, node: MappingNode, keep_tag: str | None) -> Node:
         children: dict[str, Node] = {}
         key_lines: dict[str, int] = {}
+        repeated: dict[str, list[int]] = {}  # key -> every line it is on, for keys written more than once
         for key_node, value_node in node.value:
             key = self._key(key_node)
             line = _line(key_node)
             if key in children:
-                raise self._error(f"duplicate key {quote_key(key)} (first at line {key_lines[key]})", key_node)
+                repeated.setdefault(key, [key_lines[key]]).append(line)
             key_lines[key] = line
-            children[key] = self.build(value_node)
-        return Node(
+            children[key] = self.build(value_node)  # the last one wins, as in CloudFormation
+        built = Node(
             types.MappingProxyType(children), _line(node), self.file,
             key_lines=types.MappingProxyType(key_lines), tag=keep_tag,
         )
+        self.duplicates.extend(DuplicateKey(key, tuple(lines), built) for key, lines in repeated.items())
+        return built
 
     def _key(self, node: yaml.Node) -> str:
         """A mapping key as text: a plain scalar as written, any other scalar as str(value)."""
