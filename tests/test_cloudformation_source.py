@@ -1348,7 +1348,8 @@ def test_a_deployed_stack_resolves_refs_getatts_pseudo_parameters_and_the_pipeli
 
 def test_without_the_stack_the_same_template_cannot_be_matched():
     error = failed(collect(BOUND, parameters=(("Env", "prod"),)))
-    assert error.startswith("pipeline name is unresolved, so it cannot be matched: Fn::ImportValue shared-pipeline-name")
+    assert error.startswith("pipeline name is unresolved, so it cannot be matched: ImportValue 'shared-pipeline-name' is resolved only by CloudFormation")
+    assert error.endswith("; or pass --stack NAME, which matches the pipeline by the ARN its stack records")
 
 
 def test_one_template_and_an_unbound_stack_binding():

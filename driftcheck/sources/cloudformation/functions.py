@@ -195,7 +195,10 @@ def fn_if(t: "Template", node: Node, arg: Node) -> Node | NoValueType:
         raise TemplateError("Fn::If cannot be used in the Conditions section", node.location)
     value = t.conditions.value(name, condition_node)
     if isinstance(value, Unresolved):
-        return t.unknown(node, f"Fn::If {name}: {value.reason}")
+        # ask at once for what the branches need too, so one run with those inputs gives the value
+        needs = [reason for reason in t.needs_of(when_true, when_false) if reason.reason not in value.reason]
+        also = f"; and its branches need: {join_reasons(needs).reason}" if needs else ""
+        return t.unknown(node, f"Fn::If {name}: {value.reason}{also}")
     return t.evaluate(when_true if value else when_false)
 
 # functions driftcheck does not evaluate
@@ -203,8 +206,12 @@ def fn_if(t: "Template", node: Node, arg: Node) -> Node | NoValueType:
 
 def fn_import_value(t: "Template", node: Node, arg: Node) -> Node:
     name = t.string_arg(arg, "Fn::ImportValue", "an export name", node)
-    shown = f" {name}" if isinstance(name, str) else ""
-    return t.unknown(node, f"Fn::ImportValue{shown}: stack exports are not read")
+    shown = repr(name) if isinstance(name, str) else f"whose export name is not known ({name.reason})"
+    return t.unknown(
+        node,
+        f"ImportValue {shown} is resolved only by CloudFormation at deploy time; "
+        "driftcheck does not read stack exports, so this value is not compared",
+    )
 
 
 def fn_get_azs(t: "Template", node: Node, arg: Node) -> Node:

@@ -63,6 +63,7 @@ from driftcheck.sources.cloudformation.values import (
     dynamic_reference,
     is_intrinsic,
     name_of,
+    unresolved_in,
 )
 from driftcheck.sources.yaml_tree import Node
 
@@ -83,6 +84,7 @@ class Template:
         self._root = root
         self.inputs = inputs
         self._budget = MAX_COMPUTED
+        self._speculating = False
         if not root.is_mapping():
             raise TemplateError("a CloudFormation template must be a mapping", root.location)
         self._transforms = sections.read_transforms(root)
@@ -267,6 +269,28 @@ class Template:
             raise TemplateError(f"{function} expects {usage}", at.location)
         return arg.value
 
+
+    def needs_of(self, *nodes: Node) -> list[Unresolved]:
+        """What would make ``nodes`` known: the Unresolved reasons evaluating them gives.
+
+        For messages only: a branch CloudFormation may never take is evaluated here, so its mistakes
+        (TemplateErrors) are ignored, and branches inside it are not explored again (no blow-up).
+        """
+        if self._speculating:
+            return []
+        self._speculating = True
+        try:
+            found: list[Unresolved] = []
+            for node in nodes:
+                try:
+                    value = self.evaluate(node)
+                except TemplateError:
+                    continue
+                if value is not NO_VALUE:
+                    found.extend(unresolved_in(value))
+            return found
+        finally:
+            self._speculating = False
 
     def require_extensions(self, what: str, location: Location) -> None:
         """``what`` exists only with the AWS::LanguageExtensions transform."""

@@ -85,7 +85,7 @@ def parameter_value(inputs: TemplateInputs, name: str, type_name: str, spec: Nod
         if written is not None and ssm_value:
             return Unresolved(
                 f"parameter {name} ({type_name}) is read from SSM parameter {written} at deploy time: "
-                f"pass --var {name}=VALUE or --stack"
+                + inputs.var_hint(name)
             )
         override = written if written is not None else inputs.deployed_values.get(name)
     if isinstance(override, Unresolved):  # e.g. a NoEcho value the deployed stack masks
@@ -94,7 +94,7 @@ def parameter_value(inputs: TemplateInputs, name: str, type_name: str, spec: Nod
         text, source = str(override), "value"
     elif ssm_value:
         default = spec.get("Default")
-        hint = f"pass --var {name}=VALUE or --stack"
+        hint = inputs.var_hint(name)
         if default is not None and default.text() is not None:
             return Unresolved(
                 f"parameter {name} ({type_name}) is read from SSM parameter {default.text()} at deploy time: {hint}"
@@ -103,7 +103,7 @@ def parameter_value(inputs: TemplateInputs, name: str, type_name: str, spec: Nod
     else:
         default = spec.get("Default")
         if default is None:
-            return Unresolved(f"parameter {name} has no Default: pass --var {name}=VALUE or --stack")
+            return Unresolved(f"parameter {name} has no Default: {inputs.var_hint(name)}")
         if not default.is_scalar() or default.value is None:
             raise TemplateError(f"parameter {name}: Default must be a string", default.location)
         text, source = default.text(), "Default"

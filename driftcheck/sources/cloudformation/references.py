@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from driftcheck.model import Unresolved
 from driftcheck.sources.cloudformation.values import (
     NO_VALUE,
-    STACK_HINT,
     NoValueType,
     TemplateError,
     child_name,
@@ -74,7 +73,7 @@ def ref(t: "Template", name: str, at: Node) -> Node | NoValueType:
     physical_id = t.inputs.physical_ids.get(name)
     if physical_id is not None:
         return t.string(at, physical_id)
-    return t.unknown(at, f"Ref {name}: resource {child_name(resource, 'Type')}; {STACK_HINT}")
+    return t.unknown(at, f"Ref {name}: resource {child_name(resource, 'Type')}; {t.inputs.stack_hint()}")
 
 
 def check_referenceable(t: "Template", logical_id: str, at: Node, function: str) -> None:
@@ -112,9 +111,11 @@ def pseudo_value(t: "Template", name: str) -> str | Unresolved | NoValueType | N
         return known if known is not None else Unresolved("AWS::AccountId is not known: pass --account-id")
     if name == "AWS::StackName":
         known = inputs.stack_name
-        return known if known is not None else Unresolved("AWS::StackName is not known: pass --stack-name or --stack")
+        how = "pass --stack-name" if inputs.offline else "pass --stack-name or --stack"
+        return known if known is not None else Unresolved(f"AWS::StackName is not known: {how}")
     if name == "AWS::StackId":
-        return inputs.stack_id if inputs.stack_id is not None else Unresolved("AWS::StackId is not known: pass --stack")
+        how = "it is known only from the deployed stack: run online with --stack NAME" if inputs.offline else "pass --stack"
+        return inputs.stack_id if inputs.stack_id is not None else Unresolved(f"AWS::StackId is not known: {how}")
     if name == "AWS::Partition":
         return partition_of(t)
     if name == "AWS::URLSuffix":
@@ -167,7 +168,7 @@ def getatt(t: "Template", logical_id: str, attribute: str | Unresolved, at: Node
     what = f"Fn::GetAtt {logical_id}.{attribute}"
     physical_id = t.inputs.physical_ids.get(logical_id)
     if physical_id is None:
-        return t.unknown(at, f"{what}: resource {resource_type}; {STACK_HINT}")
+        return t.unknown(at, f"{what}: resource {resource_type}; {t.inputs.stack_hint()}")
     if attribute == "Arn" and resource_type.startswith("AWS::ImageBuilder::"):
         return t.string(at, physical_id, "Fn::GetAtt")  # Image Builder resources' physical id is their ARN
     if attribute == "Arn" and resource_type == "AWS::IAM::Role":

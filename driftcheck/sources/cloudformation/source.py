@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 KIND = "cloudformation"
 STACK_TAGS_UNKNOWN = "CloudFormation copies the stack's tags onto the pipeline; pass --stack NAME to check them"
+STACK_TAGS_UNKNOWN_OFFLINE = (
+    "CloudFormation copies the stack's tags onto the pipeline; a template configuration file's Tags "
+    "(--var-file) give them offline, or run online with --stack NAME"
+)
 # Transforms whose effect on an image pipeline is known: evaluated (language extensions) or none (SAM).
 _EVALUATED_TRANSFORMS = ("AWS::LanguageExtensions", "AWS::Serverless-2016-10-31")
 
@@ -72,6 +76,7 @@ class CloudFormationOptions:
     region: str | None = None
     account_id: str | None = None
     stack_name: str | None = None
+    offline: bool = False  # --live: no stack can be read, so hints never offer --stack
     stacks: tuple[StackBinding, ...] = ()
 
 
@@ -149,7 +154,17 @@ class CloudFormationSource:
             stack_name=stack.name if stack is not None else self.options.stack_name,
             stack_id=stack.stack_id if stack is not None else None,
             physical_ids={logical: physical for logical, (_, physical) in stack.resources.items()} if stack is not None else {},
+            offline=self.options.offline,
         )
+
+    def _by_arn_hint(self, binding: StackBinding | None) -> str:
+        """How a pipeline whose name stays unknown can still be matched online: by the ARN its deployed stack records.
+
+        Offline (--live) there is no such way, and each reason already says what resolves it there.
+        """
+        if binding is not None or self.options.offline:
+            return ""  # the stack was read and does not hold this resource; or no stack can be read
+        return "; or pass --stack NAME, which matches the pipeline by the ARN its stack records"
 
     def _template(
         self,
@@ -247,7 +262,8 @@ class CloudFormationSource:
             log.info("%s: %s is not created: its Condition is false", location, logical_id)
             return None
         if isinstance(condition, Unresolved):
-            return failed(f"{location}: whether {logical_id} exists is unknown: Condition {condition.reason}")
+            also = _name_needs(template, resource, condition)
+            return failed(f"{location}: whether {logical_id} exists is unknown: Condition {condition.reason}{also}")
         properties = resource.get("Properties")
         if properties is None:
             return failed(f"{location}: {logical_id} has no Properties (Name and InfrastructureConfigurationArn are required)")
@@ -273,12 +289,12 @@ class CloudFormationSource:
                     if key not in (tags or {}):
                         converter.locations[f"tags.{key}"] = where
         else:
-            partial["tags"] = STACK_TAGS_UNKNOWN
+            partial["tags"] = STACK_TAGS_UNKNOWN_OFFLINE if self.options.offline else STACK_TAGS_UNKNOWN
         name = fields.get("name")
         if name is None:
             return failed(f"{location}: {logical_id} has no Name (required for {RESOURCE_TYPE})")
         if isinstance(name, Unresolved) and arn is None:
-            return failed(f"pipeline name is unresolved, so it cannot be matched: {name.reason}", name)
+            return failed(f"pipeline name is unresolved, so it cannot be matched: {name.reason}{self._by_arn_hint(binding)}", name)
         if stack is not None:
             notes.append(f"resolved from deployed stack {stack.name} ({stack.status})")
         return DeclaredPipeline(
@@ -334,3 +350,13 @@ def _mapping_ids(node: Node) -> set[int]:
         elif current.is_sequence():
             pending.extend(current.value)
     return ids
+
+
+def _name_needs(template: Template, resource: Node, condition: Unresolved) -> str:
+    """What the pipeline's Name needs besides its Condition, so that one run can be given everything at once."""
+    properties = resource.get("Properties")
+    name = properties.get("Name") if properties is not None else None
+    if name is None:
+        return ""
+    needs = [reason for reason in template.needs_of(name) if reason.reason not in condition.reason]
+    return f"; its Name needs: {'; '.join(dict.fromkeys(reason.reason for reason in needs))}" if needs else ""

@@ -45,6 +45,8 @@ NODE_COST = 64
 DYNAMIC_REF = re.compile(r"\{\{resolve:[^}]*\}\}")
 CONDITION_FUNCTIONS = ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not")
 STACK_HINT = "pass --stack NAME to read it from the deployed stack"
+# offline (--live) no stack is read, so the message says what that would take instead
+OFFLINE_STACK_HINT = "its physical id is known only from the deployed stack: run online with --stack NAME (--live reads no stack)"
 
 
 class TemplateError(SourceError):
@@ -72,6 +74,15 @@ class TemplateInputs:
     stack_name: str | None = None
     stack_id: str | None = None
     physical_ids: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    offline: bool = False  # --live: no stack can be read, so no message offers --stack
+
+    def stack_hint(self) -> str:
+        """How a resource's physical id would become known, in this run's mode."""
+        return OFFLINE_STACK_HINT if self.offline else STACK_HINT
+
+    def var_hint(self, name: str) -> str:
+        """How a parameter's value would become known, in this run's mode."""
+        return f"pass --var {name}=VALUE" if self.offline else f"pass --var {name}=VALUE or --stack"
 
     def __post_init__(self) -> None:
         for name in ("parameter_values", "file_values", "deployed_values", "physical_ids"):
