@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -22,14 +23,34 @@ from driftcheck.frozen import thaw
 from driftcheck.live.fetch import AwsLiveReader, LiveReader, SnapshotLiveReader, response_file_name
 from driftcheck.live.session import AwsCallError, AwsSettings
 from driftcheck.live.stack import read_stack
-from driftcheck.model import RunResult
+from driftcheck.model import RunResult, Status
 from driftcheck.reports import ReportFormat
+from driftcheck.safe_text import encode_utf8, multi_line, one_line
 from driftcheck.sources import TFVARS_SUFFIXES, SourceOptions, collect
 from driftcheck.sources.cloudformation import CloudFormationOptions, StackBinding
 from driftcheck.sources.terraform import TerraformOptions
-from driftcheck.sources.tfstate import load_state
+from driftcheck.sources.tfstate import read_state
 
 EXIT_TROUBLE = 2
+
+
+def _say(line: str) -> None:
+    """One line on stderr, terminal-safe (:mod:`driftcheck.safe_text`): file names and messages are untrusted."""
+    click.echo(one_line(line), err=True)
+
+
+def _print_traceback() -> None:
+    click.echo(multi_line(traceback.format_exc()), err=True, nl=False)
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines (skipped files, notes) name untrusted files: each message is made terminal-safe."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return one_line(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return multi_line(super().formatException(ei))
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,15 +63,15 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except DriftcheckError as exc:
             if debug:
-                traceback.print_exc()
-            click.echo(f"driftcheck: error: {exc}", err=True)
+                _print_traceback()
+            _say(f"driftcheck: error: {exc}")
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug: still one line and a defined exit code, never a bare traceback
             if debug:
-                traceback.print_exc()
-            click.echo(f"driftcheck: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+                _print_traceback()
+            _say(f"driftcheck: internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
             sys.exit(EXIT_TROUBLE)
 
     return wrapper
@@ -113,12 +134,14 @@ def _source_options(declaration: dict[str, Any], region: str | None, profile: st
     stacks = _parse_stacks(declaration["stacks"])
     if stacks and settings is None:
         raise UsageError("--stack reads the deployed stack from AWS, which --live (offline) rules out")
-    state = declaration["state"]
+    # a malformed --state is an input error, and the state is absent: what it would resolve is unresolved
+    state, state_error = read_state(declaration["state"]) if declaration["state"] else (None, None)
     return SourceOptions(
+        errors=(state_error,) if state_error is not None else (),
         terraform=TerraformOptions(
             variables=variables,
             var_files=tuple(p for p in var_files if p.name.endswith(TFVARS_SUFFIXES)),
-            state=load_state(state) if state else None,
+            state=state,
             workspace=declaration["workspace"],
         ),
         cloudformation=CloudFormationOptions(
@@ -127,7 +150,6 @@ def _source_options(declaration: dict[str, Any], region: str | None, profile: st
             region=_default_region(region, profile),
             account_id=declaration["account_id"],
             stack_name=declaration["stack_name"],
-            offline=settings is None,
         ),
         # read only once a template is found among the paths: no AWS call when nothing would use it
         stacks=(lambda: _read_stacks(stacks, settings)) if stacks and settings is not None else None,
@@ -138,21 +160,88 @@ def _use_color(stream: Any) -> bool:
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
-def _write(path: Path, text: str) -> None:
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write(path: Path, text: str, what: str = "report") -> None:
+    """Write ``text`` atomically: a temporary file in the same directory, then os.replace (never half a file)."""
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(encode_utf8(text))
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+        temporary = None
     except OSError as exc:
-        raise DriftcheckError(f"cannot write report {path}: {exc.strerror or exc}") from exc
+        raise DriftcheckError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
 
 
-def _emit(result: RunResult, fmt: ReportFormat, output: Path | None, reports: list[tuple[ReportFormat, Path]]) -> None:
-    for extra_format, extra_path in reports:
-        _write(extra_path, extra_format.renderer()().render(result))
-    if output is not None:
-        _write(output, fmt.renderer()().render(result))
+def _render(fmt: ReportFormat, result: RunResult, *, color: bool = False) -> str:
+    try:
+        return fmt.renderer()().render(result, color=color)
+    except DriftcheckError:
+        raise
+    except Exception as exc:  # a bug in one renderer: the other reports are still written
+        logging.getLogger(__name__).debug("the %s report failed", fmt.value, exc_info=True)
+        raise DriftcheckError(f"internal error in the {fmt.value} report: {type(exc).__name__}: {exc}") from exc
+
+
+def _emit(result: RunResult, fmt: ReportFormat, output: Path | None, reports: list[tuple[ReportFormat, Path]]) -> list[str]:
+    """Write every report asked for, each on its own: one that fails never stops the others. Returns the failures."""
+    failures: list[str] = []
+    for report_format, path in [*reports, *([(fmt, output)] if output is not None else [])]:
+        try:
+            _write(path, _render(report_format, result))
+        except DriftcheckError as exc:
+            failures.append(str(exc))
+    if output is None:
+        try:
+            text = _render(fmt, result, color=_use_color(sys.stdout))
+        except DriftcheckError as exc:
+            failures.append(str(exc))
+        else:
+            click.echo(text, nl=False)
+    return failures
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _trouble_summary(result: RunResult, report_failures: list[str]) -> str | None:
+    """The stderr line saying what went wrong, whatever --format/--output say, or None when stderr already has.
+
+    Input errors and report failures are each one stderr line already (bad input stays one line); a pipeline
+    that could not be checked for another reason (an AWS fault, an unknown count...) is otherwise only in the
+    reports, so a run with any gets this summary of everything.
+    """
+    errored = sorted((p for p in result.pipelines if p.status is Status.ERROR), key=lambda p: (p.id, p.region or ""))
+    input_errors = sorted(result.input_errors, key=lambda e: (e.location.file, e.location.line or 0, e.message))
+    shown = {e.location.file for e in input_errors}  # a pipeline of a file already reported is said already
+    if not any(p.source is None or p.source.file not in shown for p in errored):
+        return None
+    counts = [_plural(len(errored), "error"), _plural(len(input_errors), "input error")]
+    if report_failures:
+        counts.append(_plural(len(report_failures), "report") + " not written")
+    if input_errors:
+        first = f"{input_errors[0].location}: {input_errors[0].message}"
+    elif errored:
+        pipeline = errored[0]
+        first = f"{pipeline.id}" + (f" [{pipeline.region}]" if pipeline.region else "") + f": {pipeline.error}"
     else:
-        click.echo(fmt.renderer()().render(result, color=_use_color(sys.stdout)), nl=False)
+        first = report_failures[0]
+    return f"driftcheck: {', '.join(counts)}: first: {first}"
 
 
 # Shared options ----------------------------------------------------------------
@@ -163,8 +252,8 @@ DECLARATION_OPTIONS = ("var", "var_file", "state", "workspace", "account_id", "s
 def _declaration_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--var", "var", multiple=True, metavar="NAME=VALUE", help="Set a Terraform variable or CloudFormation parameter (repeatable)."),
-        click.option("--var-file", "var_file", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .tfvars/.tfvars.json file, or a CloudFormation parameter file (JSON/YAML) (repeatable)."),
-        click.option("--state", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Terraform state (v4 JSON or `terraform show -json`): resolves references and gives ARNs."),
+        click.option("--var-file", "var_file", multiple=True, type=click.Path(path_type=Path), help="A .tfvars/.tfvars.json file, or a CloudFormation parameter file (JSON/YAML) (repeatable)."),
+        click.option("--state", type=click.Path(path_type=Path), help="Terraform state (v4 JSON or `terraform show -json`): resolves references and gives ARNs."),
         click.option("--workspace", default=lambda: os.environ.get("TF_WORKSPACE", "default"), show_default="TF_WORKSPACE or default", help="Value of terraform.workspace."),
         click.option("--account-id", help="Value of AWS::AccountId in CloudFormation templates."),
         click.option("--stack-name", help="Value of AWS::StackName in CloudFormation templates."),
@@ -208,7 +297,9 @@ def _settings(region: str | None, profile: str | None, endpoint_url: str | None,
 
 def _logging(debug: bool, verbose: bool) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="driftcheck: %(message)s", stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_SafeFormatter("driftcheck: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     if not debug:
         for noisy in ("botocore", "boto3", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -243,9 +334,14 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(settings)
     result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged)
     for error in result.input_errors:
-        click.echo(f"{error.location}: error: {error.message}", err=True)
-    _emit(result, ReportFormat(fmt), output, report_targets)
-    sys.exit(result.exit_code())
+        _say(f"{error.location}: error: {error.message}")
+    failures = _emit(result, ReportFormat(fmt), output, report_targets)
+    for failure in failures:
+        _say(f"driftcheck: error: {failure}")
+    summary = _trouble_summary(result, failures)
+    if summary is not None:
+        _say(summary)
+    sys.exit(EXIT_TROUBLE if failures else result.exit_code())
 
 
 @main.command()
@@ -266,7 +362,7 @@ def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug,
     problems: list[str] = []
     if paths:
         declared = collect(paths, _source_options(_declaration(options), region, profile, settings))
-        problems += [f"{e.location}: {e.message}" for e in declared.errors]
+        problems += [f"{e.location}: {e.message}" for e in declared.errors]  # --state errors included
         live = reader.read(declared.pipelines, unmanaged=False)
         pipelines = []
         for pipeline in declared.pipelines:
@@ -293,8 +389,8 @@ def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug,
     for pipeline in pipelines:
         # Only the response body: ResponseMetadata is transport detail (and never holds credentials anyway).
         document = {"imagePipeline": thaw(pipeline)}
-        _write(output_dir / response_file_name(pipeline), json.dumps(document, indent=2, sort_keys=True) + "\n")
-    click.echo(f"saved {len(pipelines)} pipeline(s) to {output_dir}")
+        _write(output_dir / response_file_name(pipeline), json.dumps(document, indent=2, sort_keys=True) + "\n", "response")
+    click.echo(one_line(f"saved {len(pipelines)} pipeline(s) to {output_dir}"))
     for problem in problems:
-        click.echo(f"driftcheck: error: {problem}", err=True)
+        _say(f"driftcheck: error: {problem}")
     sys.exit(EXIT_TROUBLE if problems else 0)

@@ -68,7 +68,8 @@ def test_malformed_state_is_one_line_with_file_and_line(cli, tmp_path):
     run = cli("check", str(DEMO_TF), "--live", str(DEMO_LIVE), "--state", str(state))
     assert_clean_failure(run)
     assert run.stderr.strip().count("\n") == 0
-    assert f"{state}:3" in run.stderr
+    assert run.stderr.startswith(f"{state}:3: error: state file is not valid JSON: ")
+    assert run.report["summary"]["total"] == 4  # the rest of the run is still checked and reported
 
 
 def test_debug_shows_the_traceback(cli, tmp_path):

@@ -256,7 +256,7 @@ def test_text_neutralises_control_characters_from_data() -> None:
     hostile = PipelineResult("p\x1b[2J", "n\x1b[31m", Status.ERROR, error="bad\x1b]0;title\x07", notes=("a\nb\x1b[0m",))
     out = TextRenderer().render(RunResult((hostile,), (InputError(Location("f\x1b.tf", 1), "m\x1b"),), WHEN, "1"))
     assert "\x1b" not in out and "\x07" not in out
-    assert "    note: a b\\x1b[0m" in out
+    assert "    note: a\\nb\\x1b[0m" in out  # a newline is shown, never a new line
 
 
 # --- HTML -------------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Self-contained HTML report: inline CSS, no scripts, no external assets, every value escaped."""
+"""Self-contained HTML report: inline CSS, no scripts, no external assets, every value escaped.
+
+Two layers, both applied to every value the template prints: :func:`displayable` (jinja's ``finalize``)
+shows control characters, bidi overrides and lone surrogates as visible escapes, then autoescaping
+makes ``<``, ``>``, ``&`` and quotes inert.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import functools
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from driftcheck.model import RunResult, Status
 from driftcheck.reports.base import (
@@ -16,6 +22,7 @@ from driftcheck.reports.base import (
     ordered_input_errors,
     ordered_pipelines,
 )
+from driftcheck.safe_text import multi_line
 
 TEMPLATE = "report.html.j2"
 
@@ -23,6 +30,16 @@ TEMPLATE = "report.html.j2"
 def pretty(value: Any) -> str:
     """A value as indented JSON; returned as a plain str so the template autoescapes it."""
     return dump_value(value, indent=2, ensure_ascii=False)
+
+
+def displayable(value: Any) -> Any:
+    """Every ``{{ ... }}`` output passes here before autoescaping: controls, bidi overrides and lone
+    surrogates become visible escapes (:mod:`driftcheck.safe_text`); newlines and tabs stay (``<pre>``)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Markup):  # already escaped markup (a filter's output): still no raw controls
+        return Markup(multi_line(str(value)))
+    return multi_line(value)
 
 
 @functools.cache
@@ -35,6 +52,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=displayable,
     )
     env.filters["pretty"] = pretty
     return env

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Any
 
 import click
@@ -16,6 +15,7 @@ from driftcheck.reports.base import (
     ordered_input_errors,
     ordered_pipelines,
 )
+from driftcheck.safe_text import one_line
 
 #: Longest rendered value (in characters) before it is cut and ends with "...".
 MAX_VALUE_CHARS = 120
@@ -31,20 +31,11 @@ _WORD_WIDTH = max(len(status.value) for status in Status)
 
 
 def clean(text: str) -> str:
-    """One-line, terminal-safe text: whitespace controls become spaces, other controls are escaped.
-
-    Names, messages and paths come from untrusted accounts and files; an ESC byte must never reach the
-    terminal as-is.
+    """One-line, terminal-safe text (see :mod:`driftcheck.safe_text`): names, messages and paths come from
+    untrusted accounts and files, so control characters, line breaks, bidi overrides and lone surrogates
+    are shown as visible escapes and can never reach the terminal, forge a line or crash the writer.
     """
-    out = []
-    for char in text:
-        if char in "\r\n\t\v\f":
-            out.append(" ")
-        elif unicodedata.category(char) == "Cc":
-            out.append(f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return one_line(text)
 
 
 def compact(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
