@@ -318,7 +318,7 @@ def main() -> None:
 @click.option("--live", "live_dir", type=click.Path(file_okay=False, path_type=Path), help="Offline: read saved get_image_pipeline responses from DIR; no AWS calls.")
 @click.option("--unmanaged", is_flag=True, help="Also report live pipelines that nothing declares.")
 @click.option("--format", "fmt", type=click.Choice(ReportFormat.choices()), default="text", show_default=True, help="Report format for --output / stdout.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", help="Also write a report in FORMAT to FILE (repeatable).")
 @_guard
 def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports, **options) -> None:

@@ -413,3 +413,24 @@ def test_an_oversized_template_is_refused_without_being_parsed(tmp_path, monkeyp
     assert result.exit_code == 2
     assert f"{big}: error: file is larger than 64 bytes; refusing to read it" in result.stderr
 
+
+
+@needs_fifo
+def test_a_fifo_tfvars_in_a_module_directory_never_hangs_terraform(tmp_path, demo_tree):
+    os.mkfifo(demo_tree / "extra.auto.tfvars")
+    out = tmp_path / "r.json"
+    done = run_process(tmp_path, "check", str(demo_tree), str(DEMO_PINNED), "--live", str(DEMO_LIVE), "--report", f"json={out}")
+    assert done.returncode == 2, done.stderr
+    document = read_json(out)
+    assert [(e["source"]["file"], e["message"]) for e in document["input_errors"]] == [
+        (str(demo_tree / "extra.auto.tfvars"), f"a FIFO (named pipe), not a regular file: the Terraform module in {demo_tree} is not read")
+    ]
+    assert [p["name"] for p in document["pipelines"]] == ["ops-patch-baseline"]
+
+
+def test_output_onto_a_directory_still_writes_the_other_reports(tmp_path):
+    (tmp_path / "taken").mkdir()
+    result = run("check", str(DEMO_PINNED), "--live", str(DEMO_LIVE), "--output", str(tmp_path / "taken"), "--report", f"html={tmp_path / 'r.html'}")
+    assert result.exit_code == 2
+    assert "ops-patch-baseline" in (tmp_path / "r.html").read_text()
+    assert f"cannot write report {tmp_path / 'taken'}: " in result.stderr

@@ -25,7 +25,9 @@ class JsonRenderer(Renderer):
 
     def render(self, result: RunResult, *, color: bool = False) -> str:
         """Return the JSON report; ``color`` is ignored."""
-        return json.dumps(build_document(result), sort_keys=True, indent=2) + "\n"
+        # ensure_ascii: values are kept exactly, and any character that is unsafe to show (controls, bidi
+        # overrides, lone surrogates) is written as a JSON \uXXXX escape, so the file is always valid UTF-8
+        return json.dumps(build_document(result), sort_keys=True, indent=2, ensure_ascii=True) + "\n"
 
 
 def build_document(result: RunResult) -> dict[str, Any]:

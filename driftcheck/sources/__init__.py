@@ -175,6 +175,12 @@ def _kind_of(path: Path) -> str:
         return "unreadable (a broken link or symlink loop)"
 
 
+def _terraform_reads(path: Path) -> bool:
+    """True for a file Terraform reads from a module directory on its own (configuration, automatic tfvars)."""
+    name = path.name
+    return name.endswith((".tf", ".tf.json", *_TERRAFORM_AUTO_SUFFIXES)) or name in _TERRAFORM_AUTO_VARS
+
+
 def _entries(directory: Path, shown: str) -> tuple[list[Path], list[Path]]:
     """A directory's top-level regular files and its other entries (FIFOs, devices, sockets, loops), sorted.
 
@@ -234,9 +240,9 @@ def discover(paths: Iterable[str]) -> Discovery:
             regular, other = _entries(path, shown)
             for child in other:
                 log.info("%s: skipped: %s, not a regular file; not opened", Path(shown) / child.name, _kind_of(child))
-            odd_tf = [child for child in other if child.suffix == ".tf"]
+            odd_tf = [child for child in other if _terraform_reads(child)]
             found = terraform_dir = any(child.suffix == ".tf" for child in regular)
-            if odd_tf:
+            if odd_tf and (terraform_dir or any(child.suffix == ".tf" for child in odd_tf)):
                 # Terraform reads a module's directory whole, so a FIFO there would block it: the module is not read.
                 errors.extend(
                     InputError(
