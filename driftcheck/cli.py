@@ -21,7 +21,7 @@ from driftcheck.check import run_check
 from driftcheck.errors import DriftcheckError, UsageError
 from driftcheck.frozen import thaw
 from driftcheck.live.fetch import AwsLiveReader, LiveReader, SnapshotLiveReader, response_file_name
-from driftcheck.live.session import AwsCallError, AwsSettings
+from driftcheck.live.session import DEFAULT_DEADLINE, DEFAULT_RETRY_BUDGET, AwsCallError, AwsSettings
 from driftcheck.live.stack import read_stack
 from driftcheck.model import RunResult, Status
 from driftcheck.reports import ReportFormat
@@ -275,6 +275,8 @@ def _aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--endpoint-url", help="Image Builder endpoint (default: AWS_ENDPOINT_URL_IMAGEBUILDER, then AWS)."),
         click.option("--max-attempts", type=click.IntRange(1, 20), default=6, show_default=True, help="Attempts per AWS call (throttling, 5xx, timeouts)."),
         click.option("--timeout", type=click.FloatRange(0.1, 600), default=30.0, show_default=True, help="Seconds to wait for one AWS response."),
+        click.option("--retry-budget", type=click.FloatRange(0.1, 86400), default=DEFAULT_RETRY_BUDGET, show_default=True, help="Seconds one AWS call may spend retrying (throttling, 5xx, timeouts, dropped connections)."),
+        click.option("--deadline", type=click.FloatRange(0.1, 86400), default=DEFAULT_DEADLINE, show_default=True, help="Seconds the whole run may spend reading AWS; what is unread then is an error."),
         click.option("--debug", is_flag=True, help="Show tracebacks and debug logs."),
         click.option("-v", "--verbose", is_flag=True, help="Show informational notes (skipped files, empty count...)."),
     ]
@@ -283,8 +285,11 @@ def _aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _settings(region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int, timeout: float) -> AwsSettings:
+def _settings(region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int, timeout: float,
+              retry_budget: float = DEFAULT_RETRY_BUDGET, deadline: float = DEFAULT_DEADLINE) -> AwsSettings:
     return AwsSettings(
+        retry_budget=retry_budget,
+        deadline=deadline,
         region=region,
         profile=profile,
         endpoint_url=endpoint_url,
@@ -329,7 +334,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     """
     _logging(debug, verbose)
     report_targets = _parse_reports(reports)
-    settings = None if live_dir else _settings(region, profile, endpoint_url, max_attempts, timeout)
+    settings = None if live_dir else _settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
     declared = collect(paths, _source_options(_declaration(options), region, profile, settings))
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(settings)
     result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged)
@@ -357,7 +362,7 @@ def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug,
     Exit codes: 0 all saved, 2 something could not be read (the rest is still saved).
     """
     _logging(debug, verbose)
-    settings = _settings(region, profile, endpoint_url, max_attempts, timeout)
+    settings = _settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
     reader = AwsLiveReader(settings)
     problems: list[str] = []
     if paths:

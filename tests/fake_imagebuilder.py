@@ -11,11 +11,18 @@ Errors follow the rest-json protocol: HTTP status from the model, an ``x-amzn-Er
 (``Code:namespace-url``, which botocore prefers over the body and cuts at the first ``:``) and a JSON
 body ``{"__type", "message"}``.  Every response carries ``x-amzn-RequestId``.  Signatures are not
 checked.  The server module itself is standard library only; boto3 is imported lazily by client_for.
+
+Faults, for the retry and rate-limit tests: ``fail`` (an error code, ``times`` uses), ``delay`` (a stall),
+``drop`` (close the connection without answering), ``truncate`` (send part of the body), ``randomly``
+(seeded: each request draws one fault kind by probability) and ``throttle_above`` (throttle whenever more
+than N requests are in flight).  ``max_in_flight`` records the peak concurrency the fake saw.
 """
 
 from __future__ import annotations
 
 import json
+import random
+from collections import Counter
 import re
 import secrets
 import uuid
@@ -42,6 +49,8 @@ ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.imagebuilder/"
 OPERATIONS = {("GET", "/GetImagePipeline"): "GetImagePipeline", ("POST", "/ListImagePipelines"): "ListImagePipelines"}
 DEFAULT_MAX_RESULTS = 25      # the service's default page size when maxResults is omitted
 MAX_BODY = 1 << 20            # refuse request bodies above 1 MiB (keeps every request bounded)
+THROTTLE = "CallRateLimitExceededException"
+TRANSPORT_FAULTS = ("drop", "truncate")   # fault kinds that are not an API error document
 
 
 class _ApiError(Exception):
@@ -50,19 +59,32 @@ class _ApiError(Exception):
         self.code, self.message, self.status = code, message, status or ERROR_STATUS.get(code, 400)
 
 
-class _Rule:
-    """A fault or delay rule: matches an operation (and optionally one ARN), ``times`` uses left."""
+class _Transport(Exception):
+    """A transport fault: ``drop`` the connection, or ``truncate`` the body (optionally with an honest length)."""
 
-    def __init__(self, operation: str, arn: str | None, times: int | None, **payload):
-        if operation not in ("GetImagePipeline", "ListImagePipelines"):
+    def __init__(self, kind: str, honest_length: bool = True):
+        super().__init__(kind)
+        self.kind, self.honest_length = kind, honest_length
+
+
+class _Rule:
+    """A fault or delay rule: matches an operation (None: any) and optionally one ARN, ``times`` uses left."""
+
+    def __init__(self, operation: str | None, arn: str | None, times: int | None, skip: int = 0, **payload):
+        if operation is not None and operation not in ("GetImagePipeline", "ListImagePipelines"):
             raise ValueError(f"unsupported operation {operation!r}")
         if times is not None and times < 1:
             raise ValueError("times must be None (forever) or >= 1")
         self.operation, self.arn, self.remaining, self.payload = operation, arn, times, payload
+        self.skip = skip   # matching calls to let through before the rule applies
 
     def take(self, operation: str, arn: str | None) -> bool:
         """Consume one use if this rule applies to the call (caller holds the lock)."""
-        if operation != self.operation or self.remaining == 0 or (self.arn is not None and self.arn != arn):
+        if (self.operation is not None and operation != self.operation) or self.remaining == 0 \
+                or (self.arn is not None and self.arn != arn):
+            return False
+        if self.skip:
+            self.skip -= 1
             return False
         if self.remaining is not None:
             self.remaining -= 1
@@ -84,6 +106,11 @@ class FakeImageBuilder(LoopbackEndpoint):
         self._faults: list[_Rule] = []
         self._delays: list[_Rule] = []
         self._tokens: dict[str, tuple[int, str]] = {}   # opaque nextToken -> (offset, filters key)
+        self._random: list[tuple[str | None, random.Random, list[tuple[float, str]]]] = []
+        self._in_flight_limit: tuple[str | None, int] | None = None
+        self._in_flight = 0            # requests admitted and not yet answered
+        self.max_in_flight = 0         # the peak of _in_flight
+        self.fault_counts: Counter[str] = Counter()   # injected faults by kind, e.g. {"CallRateLimitExceededException": 12}
 
     # ---------------------------------------------------------------- test setup
     def add_pipeline(self, pipeline: dict) -> None:
@@ -97,15 +124,52 @@ class FakeImageBuilder(LoopbackEndpoint):
         self.add_pipeline(data["imagePipeline"])
 
     def fail(self, operation: str, error_code: str, *, times: int | None = None, arn: str | None = None,
-             message: str = "Injected fault from FakeImageBuilder") -> None:
+             message: str = "Injected fault from FakeImageBuilder", skip: int = 0) -> None:
+        """Answer matching calls with ``error_code``, ``times`` times (None: always), after letting ``skip`` through."""
         if error_code not in ERROR_STATUS:
             raise ValueError(f"unknown error code {error_code!r}; known: {sorted(ERROR_STATUS)}")
         with self._lock:
-            self._faults.append(_Rule(operation, arn, times, code=error_code, message=message))
+            self._faults.append(_Rule(operation, arn, times, skip, code=error_code, message=message))
 
-    def delay(self, operation: str, seconds: float, *, arn: str | None = None, times: int | None = None) -> None:
+    def delay(self, operation: str | None, seconds: float, *, arn: str | None = None, times: int | None = None) -> None:
+        """Stall matching requests (``operation=None``: every request) for ``seconds`` before answering."""
         with self._lock:
             self._delays.append(_Rule(operation, arn, times, seconds=float(seconds)))
+
+    def drop(self, operation: str | None, *, times: int | None = None, arn: str | None = None, skip: int = 0) -> None:
+        """Close the connection instead of answering."""
+        with self._lock:
+            self._faults.append(_Rule(operation, arn, times, skip, transport="drop"))
+
+    def truncate(self, operation: str | None, *, times: int | None = None, arn: str | None = None,
+                 honest_length: bool = True, skip: int = 0) -> None:
+        """Answer 200 with half the JSON body: Content-Length of the half (``honest_length``), else of the whole."""
+        with self._lock:
+            self._faults.append(_Rule(operation, arn, times, skip, transport="truncate", honest_length=honest_length))
+
+    def randomly(self, faults: dict[str, float], *, seed: int, operation: str | None = None) -> None:
+        """Each matching request draws one fault by probability, from its own ``random.Random(seed)``:
+        ``{"CallRateLimitExceededException": 0.3, "ServiceUnavailableException": 0.1, "drop": 0.01}``."""
+        for kind in faults:
+            if kind not in ERROR_STATUS and kind not in TRANSPORT_FAULTS:
+                raise ValueError(f"unknown fault {kind!r}")
+        if sum(faults.values()) > 1 or any(p < 0 for p in faults.values()):
+            raise ValueError("probabilities must be >= 0 and sum to at most 1")
+        _Rule(operation, None, None)   # validates the operation
+        cumulative, total = [], 0.0
+        for kind, probability in faults.items():
+            total += probability
+            cumulative.append((total, kind))
+        with self._lock:
+            self._random.append((operation, random.Random(seed), cumulative))
+
+    def throttle_above(self, in_flight: int, *, operation: str | None = None) -> None:
+        """Throttle (CallRateLimitExceededException) a request arriving while ``in_flight`` are already admitted."""
+        if in_flight < 1:
+            raise ValueError("in_flight must be >= 1")
+        _Rule(operation, None, None)
+        with self._lock:
+            self._in_flight_limit = (operation, in_flight)
 
     def calls(self, operation: str) -> list[dict]:
         with self._lock:
@@ -113,20 +177,51 @@ class FakeImageBuilder(LoopbackEndpoint):
 
     # ---------------------------------------------------------------- dispatch (handler threads)
     def _dispatch(self, operation: str | None, query: dict, body) -> dict:
-        """Return the success payload or raise _ApiError.  Runs on a server thread."""
+        """Return the success payload or raise _ApiError / _Transport.  Runs on a server thread."""
         if operation is None:
             raise _ApiError("UnknownOperationException", "Unknown operation", 404)
         arn = query.get("imagePipelineArn") if operation == "GetImagePipeline" else None
         with self._lock:   # pick delay and fault atomically so concurrent calls consume `times` exactly
             delay = next((r.payload["seconds"] for r in self._delays if r.take(operation, arn)), 0.0)
             fault = next((r.payload for r in self._faults if r.take(operation, arn)), None)
-        if delay:
-            self._stopping.wait(delay)   # interruptible, so stop() never waits for a sleeping handler
-        if fault:
-            raise _ApiError(fault["code"], fault["message"])
-        if operation == "GetImagePipeline":
-            return self._get(arn)
-        return self._list(body)
+            if fault is None:
+                fault = self._draw(operation)
+            limit = self._in_flight_limit
+            admitted = fault is None and not (limit and limit[0] in (None, operation) and self._in_flight >= limit[1])
+            if fault is None and not admitted:
+                fault = {"code": THROTTLE, "message": "Rate exceeded: too many concurrent requests"}
+            if admitted:
+                self._in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            else:
+                self.fault_counts[fault.get("transport") or fault["code"]] += 1
+        try:
+            if delay:
+                self._stopping.wait(delay)   # interruptible, so stop() never waits for a sleeping handler
+            if fault and "transport" in fault:
+                raise _Transport(fault["transport"], fault.get("honest_length", True))
+            if fault:
+                raise _ApiError(fault["code"], fault["message"])
+            if operation == "GetImagePipeline":
+                return self._get(arn)
+            return self._list(body)
+        finally:
+            if admitted:
+                with self._lock:
+                    self._in_flight -= 1
+
+    def _draw(self, operation: str) -> dict | None:
+        """One draw of each matching ``randomly`` rule (caller holds the lock)."""
+        for rule_operation, rng, cumulative in self._random:
+            if rule_operation not in (None, operation):
+                continue
+            u = rng.random()
+            kind = next((k for bound, k in cumulative if u < bound), None)
+            if kind in TRANSPORT_FAULTS:
+                return {"transport": kind}
+            if kind is not None:
+                return {"code": kind, "message": "Injected random fault from FakeImageBuilder"}
+        return None
 
     def _get(self, arn: str | None) -> dict:
         if not arn:
@@ -211,22 +306,34 @@ def _make_handler(fake: FakeImageBuilder):
                     payload = {"requestId": request_id, **fake._dispatch(operation, query, body)}
                     self._send(200, payload, request_id)
                     return
+                except _Transport as fault:
+                    self._transport_fault(fault, request_id)
+                    return
                 except _ApiError as err:
                     outcome = err
             headers = {"x-amzn-ErrorType": f"{outcome.code}:{ERROR_NAMESPACE}"}
             self._send(outcome.status, {"__type": outcome.code, "message": outcome.message}, request_id, headers)
 
-        def _send(self, status: int, payload: dict, request_id: str, extra: dict | None = None):
-            data = json.dumps(payload, default=str).encode()
+        def _transport_fault(self, fault: _Transport, request_id: str):
+            self.close_connection = True
+            if fault.kind == "drop":
+                return   # the connection closes with no response at all
+            data = json.dumps({"requestId": request_id, "imagePipeline": {"arn": "x" * 64}}).encode()
+            self._send(200, data[: len(data) // 2], request_id, length=None if fault.honest_length else len(data))
+
+        def _send(self, status: int, payload, request_id: str, extra: dict | None = None, length: int | None = None):
+            data = payload if isinstance(payload, bytes) else json.dumps(payload, default=str).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(len(data) if length is None else length))
                 self.send_header("x-amzn-RequestId", request_id)
                 for key, value in (extra or {}).items():
                     self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
+                # headers and body in ONE write: no delayed-ACK stall between two small segments
+                self._headers_buffer.append(b"\r\n")
+                self._headers_buffer.append(data)
+                self.flush_headers()
             except (BrokenPipeError, ConnectionResetError):
                 pass   # the client gave up (e.g. its read timeout fired during a delay)
 

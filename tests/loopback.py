@@ -4,6 +4,7 @@ handlers sleeping in an injected delay. Standard library only."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,12 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
 
     request_queue_size = 128
     daemon_threads = True
+
+    def get_request(self):
+        """Accept with TCP_NODELAY: a small response is never held back waiting for the client's delayed ACK."""
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
 
 
 class LoopbackEndpoint:

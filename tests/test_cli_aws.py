@@ -110,12 +110,15 @@ def test_throttling_is_retried_until_every_pipeline_is_checked(cli, demo_fake):
 
 
 def test_throttled_beyond_the_retry_budget_is_an_error_for_that_pipeline_only(cli, demo_fake):
+    # throttling is paced and bounded by time (--retry-budget), not by --max-attempts
     demo_fake.fail("GetImagePipeline", "CallRateLimitExceededException", arn=ARN.format("prod-base-linux"))
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "3")
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "3", "--retry-budget", "0.5")
     assert run.exit_code == 2
     base = run.pipeline(BASE)
     assert base["status"] == "error"
-    assert "throttled" in base["error"] and "CallRateLimitExceededException" in base["error"] and "3 attempts" in base["error"]
+    assert "throttled" in base["error"] and "CallRateLimitExceededException" in base["error"]
+    assert "retry budget of 0.5 s" in base["error"]
+    assert len([c for c in demo_fake.calls("GetImagePipeline") if c["query"]["imagePipelineArn"] == ARN.format("prod-base-linux")]) > 3
     assert run.pipeline(API)["status"] == "drifted"
 
 
@@ -145,6 +148,9 @@ def test_server_errors_are_retried_then_reported(cli, demo_fake):
     assert run.exit_code == 2
     assert run.pipeline(HARDENED)["status"] == "error"
     assert "ServiceUnavailableException" in run.pipeline(HARDENED)["error"]
+    assert "(HTTP 503)" in run.pipeline(HARDENED)["error"] and "after 4 attempts" in run.pipeline(HARDENED)["error"]
+    hardened_calls = [c for c in demo_fake.calls("GetImagePipeline") if c["query"]["imagePipelineArn"] == ARN.format("prod-cis-hardened")]
+    assert len(hardened_calls) == 4   # --max-attempts still caps faults other than throttling
     assert run.pipeline(BASE)["status"] == "in_sync"
 
 

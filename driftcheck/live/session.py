@@ -1,47 +1,54 @@
-"""boto3 clients and the one retry policy every Image Builder call goes through.
+"""boto3 clients and the one retry policy every AWS call goes through.
 
 botocore's own retries are switched off (``total_max_attempts=1``) and replaced by tenacity here, because
-botocore 1.44.5's ``standard`` and ``adaptive`` modes do NOT retry Image Builder's throttling error
-``CallRateLimitExceededException`` (HTTP 429) — measured, see the issue. Keeping one retry layer
-makes the attempt count exact and the outcome of an exhausted retry one defined error.
+botocore 1.44's ``standard`` and ``adaptive`` modes do NOT retry Image Builder's throttling error
+``CallRateLimitExceededException`` (HTTP 429) — measured, see the issue. Keeping one retry layer makes
+the attempt count exact and the outcome of an exhausted retry one defined error.
+
+Each attempt first takes a slot and a token from the endpoint's :class:`~driftcheck.live.pacing.Pacer`
+(shared by every call to one account and region) and reports back whether it was throttled. Retries stop
+at the first of: ``max_attempts`` failed attempts, the call's ``retry_budget`` seconds, or the run's
+``deadline``. For Image Builder (``PACED_SERVICES``), read by the hundred against one rate limit, a
+throttled attempt is paced, not counted: throttling costs time (up to the budget), never the pipeline.
+CloudFormation reads (a few per stack) count every attempt.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import boto3
 import botocore.config
 import botocore.exceptions
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
 from driftcheck.errors import LiveStateError
+from driftcheck.live.faults import NOT_FOUND_CODES, check_body, describe, is_retryable, is_throttling
+from driftcheck.live.pacing import MAX_CONCURRENCY, PacerRegistry
 
 T = TypeVar("T")
 
-RETRYABLE_CODES = frozenset(
-    {
-        "CallRateLimitExceededException",
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ServiceException",
-        "ServiceUnavailableException",
-        "InternalFailure",
-        "InternalServerError",
-    }
-)
-THROTTLING_CODES = frozenset({"CallRateLimitExceededException", "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
-# "StackNotFound" is the code driftcheck.live.stack gives CloudFormation's "Stack with id X does not exist"
-NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "StackNotFound"})
-DENIED_CODES = frozenset({"ForbiddenException", "AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
-TRANSIENT_ERRORS = (
-    botocore.exceptions.ConnectionError,  # includes EndpointConnectionError and timeouts
-    botocore.exceptions.ReadTimeoutError,
-)
+DEFAULT_RETRY_BUDGET = 120.0   # seconds one call may spend on retries (waits for the pacer included)
+DEFAULT_DEADLINE = 900.0       # seconds the whole run may spend reading AWS
+BACKOFF_CAP_FACTOR = 16        # the longest backoff, in first delays
+PACED_SERVICES = frozenset({"imagebuilder"})   # throttled attempts are not counted against max_attempts
+
+
+class RunClock:
+    """When this run started, and the pacers of its endpoints: one per AwsSettings, i.e. one per run."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.deadline_at = float("inf")
+        self.pacers = PacerRegistry()
+
+    def remaining(self) -> float:
+        """Seconds left before the run's deadline (inf without one)."""
+        return self.deadline_at - time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,13 @@ class AwsSettings:
     retry_max_delay: float = 20.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    retry_budget: float = DEFAULT_RETRY_BUDGET
+    deadline: float | None = DEFAULT_DEADLINE
+    run: RunClock = field(default_factory=RunClock, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.deadline is not None:
+            self.run.deadline_at = self.run.started + self.deadline
 
 
 class AwsCallError(LiveStateError):
@@ -72,62 +86,106 @@ class AwsCallError(LiveStateError):
         return self.code in NOT_FOUND_CODES
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, botocore.exceptions.ClientError):
-        error = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return error.get("Code") in RETRYABLE_CODES or status == 429 or status >= 500
-    return isinstance(exc, TRANSIENT_ERRORS)
+DEADLINE = "Deadline"
 
 
-def _describe(exc: BaseException, attempts: int, operation: str) -> AwsCallError:
-    tried = f" (after {attempts} attempts)" if attempts > 1 else ""
-    if isinstance(exc, botocore.exceptions.ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code") or "Unknown")
-        message = str(error.get("Message") or "").strip()
-        if code in THROTTLING_CODES:
-            kind = "throttled"
-        elif code in DENIED_CODES:
-            kind = "access denied"
-        elif code in NOT_FOUND_CODES:
-            kind = "not found"
-        else:
-            kind = "AWS error"
-        return AwsCallError(f"{operation}: {kind}: {code}: {message}{tried}".rstrip(": "), code, attempts)
-    if isinstance(exc, (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError)):
-        return AwsCallError(f"{operation}: timed out: {exc}{tried}", "Timeout", attempts)
-    if isinstance(exc, botocore.exceptions.NoCredentialsError):
-        return AwsCallError(f"{operation}: no AWS credentials found (set a profile, env vars or --profile)", "NoCredentials")
-    if isinstance(exc, botocore.exceptions.NoRegionError):
-        return AwsCallError(f"{operation}: no AWS region (pass --region or set AWS_REGION)", "NoRegion")
-    if isinstance(exc, botocore.exceptions.BotoCoreError):
-        return AwsCallError(f"{operation}: {exc}{tried}", type(exc).__name__, attempts)
-    raise exc
+def deadline_message(settings: AwsSettings, what: str) -> str:
+    """``OPERATION: run deadline of N s reached before ...``: the one wording of an unread item at the deadline."""
+    return f"{what}: run deadline of {settings.deadline:g} s (--deadline) reached before it could be read"
+
+
+class _NoSlot(Exception):
+    """The pacer gave no slot before the call's budget or the run's deadline."""
+
+
+def _pacer_key(settings: AwsSettings, fn: Callable[..., Any]) -> tuple[object, ...]:
+    client = getattr(fn, "__self__", None)
+    meta = getattr(client, "meta", None)
+    if meta is None:
+        return ("unknown", settings.region, settings.endpoint_url, settings.profile)
+    # one credential chain per run, so region + endpoint is "one account and region"
+    return (meta.service_model.service_name, meta.region_name, meta.endpoint_url, settings.profile)
 
 
 def call(settings: AwsSettings, operation: str, fn: Callable[..., T], **kwargs: Any) -> T:
     """Run one read call with the retry policy; failures become AwsCallError (never a raw botocore error)."""
-    attempts = {"n": 0}
+    run = settings.run
+    started = time.monotonic()
+    if run.remaining() <= 0:
+        raise AwsCallError(deadline_message(settings, operation), DEADLINE)
+    budget_end = min(started + settings.retry_budget, run.deadline_at)
+    key = _pacer_key(settings, fn)
+    pacer = run.pacers.get(key)
+    paced = key[0] in PACED_SERVICES
+    counts = {"attempts": 0, "counted": 0}
+    last: list[BaseException] = []
 
-    def count(state: RetryCallState) -> None:
-        attempts["n"] = state.attempt_number
+    def attempt() -> T:
+        ticket = pacer.acquire(budget_end)
+        if ticket is None:
+            raise _NoSlot()
+        counts["attempts"] += 1
+        try:
+            result = fn(**kwargs)
+        except BaseException as exc:
+            throttled = is_throttling(exc)
+            pacer.release(ticket, throttled=throttled)
+            last[:] = [exc]
+            if not (throttled and paced):
+                counts["counted"] += 1
+            raise
+        pacer.release(ticket, throttled=False)
+        return result
+
+    def stop(state: RetryCallState) -> bool:
+        upcoming = state.upcoming_sleep or 0.0
+        return counts["counted"] >= max(1, settings.max_attempts) or time.monotonic() + upcoming >= budget_end
 
     retrying = Retrying(
-        retry=retry_if_exception(_retryable),
-        stop=stop_after_attempt(max(1, settings.max_attempts)),
-        wait=wait_exponential_jitter(
-            multiplier=settings.retry_initial_delay, jitter=settings.retry_initial_delay, max=settings.retry_max_delay
+        retry=retry_if_exception(is_retryable),
+        stop=stop,
+        # full jitter (AWS's "exponential backoff and jitter"), capped at 16 x the first delay (8 s by default):
+        # a long backoff would spend the budget on a few attempts; slowing down is the pacer's job
+        wait=wait_random_exponential(
+            multiplier=settings.retry_initial_delay,
+            max=min(settings.retry_max_delay, settings.retry_initial_delay * BACKOFF_CAP_FACTOR),
         ),
         reraise=True,
-        before=count,
     )
     try:
-        return retrying(fn, **kwargs)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        raise _describe(exc, attempts["n"], operation) from exc
-    except (AttributeError, TypeError, ValueError) as exc:  # botocore's parser on a response off the model
-        raise AwsCallError(f"{operation}: malformed response: {type(exc).__name__}: {exc}", "MalformedResponse") from exc
+        return retrying(attempt)
+    except _NoSlot:
+        code = DEADLINE if _at_deadline(run, budget_end) else "RetryBudget"
+        detail = "waited for the client-side rate limiter"
+        if last and isinstance(last[0], Exception):
+            detail = f"{describe(last[0], settings.read_timeout)[0]}; then {detail}"
+        raise AwsCallError(_why_stopped(settings, operation, detail, counts, started, budget_end), code,
+                           counts["attempts"]) from None
+    except Exception as exc:
+        try:
+            detail, code = describe(exc, settings.read_timeout)
+        except (AttributeError, TypeError, ValueError, KeyError) as bug:  # botocore's parser on a response off the model
+            raise AwsCallError(f"{operation}: malformed response: {type(bug).__name__}: {bug}", "MalformedResponse") from bug
+        raise AwsCallError(_why_stopped(settings, operation, detail, counts, started, budget_end, retryable=is_retryable(exc)),
+                           code, counts["attempts"]) from exc
+
+
+def _at_deadline(run: RunClock, budget_end: float) -> bool:
+    return budget_end >= run.deadline_at - 1e-9 and run.deadline_at != float("inf")
+
+
+def _why_stopped(settings: AwsSettings, operation: str, detail: str, counts: dict[str, int], started: float,
+                 budget_end: float, *, retryable: bool = True) -> str:
+    attempts = counts["attempts"]
+    tried = f"after {attempts} attempt{'s' if attempts != 1 else ''} in {time.monotonic() - started:.1f} s"
+    if not retryable:
+        return f"{operation}: {detail}" + (f" ({tried})" if attempts > 1 else "")
+    if counts["counted"] >= max(1, settings.max_attempts):
+        reason = f"{attempts} attempts" if attempts == counts["counted"] else f"{counts['counted']} failed attempts (--max-attempts) and {attempts - counts['counted']} throttled"
+        return f"{operation}: {detail} (after {reason})" if attempts > 1 else f"{operation}: {detail}"
+    if _at_deadline(settings.run, budget_end):
+        return f"{operation}: {detail} ({tried}; run deadline of {settings.deadline:g} s (--deadline) reached)"
+    return f"{operation}: {detail} ({tried}; retry budget of {settings.retry_budget:g} s (--retry-budget) spent)"
 
 
 def client_config(settings: AwsSettings) -> botocore.config.Config:
@@ -135,6 +193,7 @@ def client_config(settings: AwsSettings) -> botocore.config.Config:
     return botocore.config.Config(
         # one HTTP request per call() attempt: botocore's retries={"max_attempts": 1} would mean ONE RETRY
         retries={"total_max_attempts": 1, "mode": "standard"},
+        max_pool_connections=MAX_CONCURRENCY,   # as many connections as the pacer may allow in flight
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         user_agent_extra="driftcheck",
@@ -147,11 +206,13 @@ def imagebuilder_client(settings: AwsSettings, region: str | None) -> Any:
     config = client_config(settings)
     try:
         session = boto3.session.Session(profile_name=settings.profile)
-        return session.client(
+        client = session.client(
             "imagebuilder", region_name=region or settings.region, endpoint_url=settings.endpoint_url, config=config
         )
     except (botocore.exceptions.BotoCoreError, ValueError) as exc:
         raise AwsCallError(f"cannot create an Image Builder client: {exc}", type(exc).__name__) from exc
+    client.meta.events.register("before-parse.imagebuilder", check_body)
+    return client
 
 
 def cloudformation_client(settings: AwsSettings, region: str | None = None) -> Any:
@@ -160,9 +221,11 @@ def cloudformation_client(settings: AwsSettings, region: str | None = None) -> A
     else AWS; ``settings.endpoint_url`` is Image Builder's and is NOT used here."""
     try:
         session = boto3.session.Session(profile_name=settings.profile)
-        return session.client("cloudformation", region_name=region or settings.region, config=client_config(settings))
+        client = session.client("cloudformation", region_name=region or settings.region, config=client_config(settings))
     except botocore.exceptions.NoRegionError as exc:
         raise AwsCallError("cannot create a CloudFormation client: no AWS region (pass --region or set AWS_REGION)",
                            "NoRegion") from exc
     except (botocore.exceptions.BotoCoreError, ValueError) as exc:
         raise AwsCallError(f"cannot create a CloudFormation client: {exc}", type(exc).__name__) from exc
+    client.meta.events.register("before-parse.cloudformation", check_body)
+    return client
