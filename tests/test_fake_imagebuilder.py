@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import botocore.exceptions
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
@@ -294,3 +295,93 @@ def test_concurrent_clients(fake):
         results = list(pool.map(get, range(200)))
     assert results.count("CallRateLimitExceededException") == 10    # `times` is consumed exactly
     assert sum(r.startswith("p") for r in results) == 190 and len(fake.calls("GetImagePipeline")) == 200
+
+
+# ------------------------------------------------------------------ fault kinds for the retry and pacing tests
+def _outcomes(fake, client, n):
+    found = []
+    for _ in range(n):
+        try:
+            client.get_image_pipeline(imagePipelineArn=ACCOUNT_ARN + "a")
+            found.append("ok")
+        except ClientError as err:
+            found.append(err.response["Error"]["Code"])
+    return found
+
+
+def test_random_faults_are_seeded_and_follow_their_probabilities():
+    runs = []
+    for _ in range(2):
+        with FakeImageBuilder() as fake:
+            fake.add_pipeline(pipeline("a"))
+            fake.randomly({"CallRateLimitExceededException": 0.3, "ServiceUnavailableException": 0.1}, seed=5)
+            runs.append(_outcomes(fake, client_for(fake, retries={"total_max_attempts": 1}), 200))
+    assert runs[0] == runs[1]   # same seed, same sequence
+    assert 40 < runs[0].count("CallRateLimitExceededException") < 80 and 8 < runs[0].count("ServiceUnavailableException") < 35
+    with pytest.raises(ValueError):
+        FakeImageBuilder().randomly({"NoSuchFault": 0.1}, seed=1)
+
+
+def test_throttle_above_admits_at_most_n_in_flight(fake):
+    fake.add_pipeline(pipeline("a"))
+    fake.throttle_above(2)
+    fake.delay(None, 0.2)
+    client = client_for(fake, retries={"total_max_attempts": 1}, max_pool_connections=8)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: _outcomes(fake, client, 1)[0], range(6)))
+    assert results.count("ok") >= 2 and "CallRateLimitExceededException" in results
+    assert fake.max_in_flight == 2 and fake.fault_counts["CallRateLimitExceededException"] == results.count("CallRateLimitExceededException")
+
+
+def test_drop_closes_the_connection_without_an_answer(fake):
+    fake.add_pipeline(pipeline("a"))
+    fake.drop("GetImagePipeline", times=1)
+    client = client_for(fake, retries={"total_max_attempts": 1})
+    with pytest.raises(botocore.exceptions.ConnectionClosedError):
+        client.get_image_pipeline(imagePipelineArn=ACCOUNT_ARN + "a")
+    assert client.get_image_pipeline(imagePipelineArn=ACCOUNT_ARN + "a")["imagePipeline"]["name"] == "a"
+
+
+@pytest.mark.parametrize("honest_length", [True, False])
+def test_truncate_sends_half_a_body(fake, honest_length):
+    fake.add_pipeline(pipeline("a"))
+    fake.truncate("ListImagePipelines", times=1, honest_length=honest_length)
+    request = urllib.request.Request(fake.url + "/ListImagePipelines", data=b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        declared = int(response.headers["Content-Length"])
+        body = response.fp.read()   # the raw stream: whatever was sent before the close
+    assert len(body) < declared if not honest_length else len(body) == declared
+    with pytest.raises(ValueError):
+        json.loads(body)
+    assert client_for(fake).list_image_pipelines()["imagePipelineList"][0]["name"] == "a"
+
+
+def test_skip_lets_the_first_calls_through(fake):
+    fake.add_pipeline(pipeline("a"))
+    fake.fail("GetImagePipeline", "ServiceException", times=1, skip=2)
+    assert _outcomes(fake, client_for(fake, retries={"total_max_attempts": 1}), 4) == ["ok", "ok", "ServiceException", "ok"]
+
+
+def test_responses_go_out_in_one_write_with_tcp_nodelay(fake):
+    import socket
+
+    fake.add_pipeline(pipeline("a"))
+    with socket.create_connection(("127.0.0.1", int(fake.url.rsplit(":", 1)[1])), timeout=5) as conn:
+        conn.sendall(b"GET /GetImagePipeline?imagePipelineArn=" + (ACCOUNT_ARN + "a").encode() + b" HTTP/1.0\r\n\r\n")
+        first = conn.recv(65536)   # headers and body arrive together: one segment, not two
+    assert first.startswith(b"HTTP/1.0 200") and first.rstrip().endswith(b"}")
+    server = fake._server
+    nodelay = []
+    original = server.get_request
+
+    def recording():
+        connection, address = original()
+        nodelay.append(connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        return connection, address
+
+    server.get_request = recording
+    try:
+        client_for(fake).list_image_pipelines()
+    finally:
+        del server.get_request
+    assert nodelay and all(nodelay)

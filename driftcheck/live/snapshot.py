@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,11 +58,12 @@ def load_response(path: Path) -> Mapping[str, Any]:
 
 def _directory_problem(directory: Path) -> str | None:
     try:
-        if not directory.is_dir():
-            return "--live directory does not exist" if not directory.exists() else "--live is not a directory"
+        info = os.stat(directory)
+    except FileNotFoundError:
+        return "--live directory does not exist"
     except OSError as exc:   # a symlink loop, permissions
         return f"--live directory cannot be read: {exc.strerror or exc}"
-    return None
+    return None if stat.S_ISDIR(info.st_mode) else "--live is not a directory"
 
 
 class SnapshotLiveReader:
