@@ -7,6 +7,10 @@ A working copy (the module directories only, same relative layout, so relative s
   (see syntax.dynamic_blocks_last_lines): the copy has the dynamic blocks last;
 * a module call was refused (a call cycle makes tfparse allocate until the process dies): the copy
   has the call blanked out;
+* a module makes more than 32 module calls: tfparse 0.6.22 evaluates only the first 32 of a module
+  (in name order) and silently drops the rest, so calls that lead to no pipeline are blanked out,
+  and when more than 32 still remain, the root is evaluated in several passes of at most 32 calls
+  per module each, and the passes are merged;
 * an expression's value must be known exactly (``count``, ``for_each``, ``validation``): tfparse
   reports neither a failed ``count`` nor a failed ``for_each``, so the copy holds each such
   expression as a *probe* local, ``driftcheck_probe_N = (...)``, evaluated in every module instance.
@@ -69,22 +73,67 @@ class Evaluation:
 MISSING = object()
 
 
-def evaluate(tree: ModuleTree, options: TerraformOptions, probes: Iterable[Probe], blanked: Iterable[Block]) -> Evaluation:
-    """Evaluate the root with tfparse; variable files it refuses are reported and left out."""
+def evaluate(
+    tree: ModuleTree,
+    options: TerraformOptions,
+    probes: Iterable[Probe],
+    passes: Iterable[Iterable[Block]],
+    neutralized: Iterable[tuple] = (),
+) -> Evaluation:
+    """Evaluate the root with tfparse, once per pass (each pass blanks its own module calls), and merge.
+
+    ``neutralized`` (block, "count"/"for_each"[, replacement]) attributes are evaluated as ``count = 0``
+    (their value is known to be invalid or too large, and the evaluator would otherwise spend unbounded
+    time on it), or as the replacement attribute text when one is given.
+    Variable files the evaluator refuses are reported and left out.
+    """
     probes = list(probes)
-    blanked = list(blanked)
+    neutral = list(neutralized)
+    results = []
     with tempfile.TemporaryDirectory(prefix="driftcheck-") as workdir:
-        result = _evaluate(tree, options, Path(workdir), probes, blanked)
-        if probes and result.syntax_failed and any(PROBE_FILE in str(e.location.file) for e in result.errors):
-            # a probe the evaluator could not parse must never hide the user's own configuration
-            result = _evaluate(tree, options, Path(workdir) / "again", [], blanked)
-        return result
+        for number, blanked in enumerate(passes):
+            blanked = list(blanked)
+            where = Path(workdir) / f"pass-{number}"
+            result = _evaluate(tree, options, where, probes, blanked, neutral)
+            if probes and result.syntax_failed and any(PROBE_FILE in str(e.location.file) for e in result.errors):
+                # a probe the evaluator could not parse must never hide the user's own configuration
+                result = _evaluate(tree, options, where / "again", [], blanked, neutral)
+            results.append(result)
+    return _merged(results)
 
 
-def _evaluate(tree: ModuleTree, options: TerraformOptions, workdir: Path, probes: list[Probe], blanked: list[Block]) -> Evaluation:
+def _merged(results: list[Evaluation]) -> Evaluation:
+    """One evaluation from several passes: every block instance once (by its path), errors once."""
+    first = results[0]
+    if len(results) == 1:
+        return first
+    document: dict[str, list[Any]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for result in results:
+        for kind, entries in result.document.items():
+            for entry in entries if isinstance(entries, list) else []:
+                meta = entry.get("__tfmeta", {}) if isinstance(entry, Mapping) else {}
+                key = (kind, str(meta.get("path")), str(meta.get("filename")) + ":" + str(meta.get("line_start")))
+                if key in seen:
+                    continue
+                seen.add(key)
+                document.setdefault(kind, []).append(entry)
+    merged = Evaluation(document=document, variables=first.variables, probed=first.probed)
+    for result in results:
+        merged.errors.extend(e for e in result.errors if e not in merged.errors)
+        merged.syntax_failed = merged.syntax_failed or result.syntax_failed
+        merged.probes.update(result.probes)
+        for file, lines in result.line_maps.items():
+            merged.line_maps.setdefault(file, {}).update(lines)
+    return merged
+
+
+def _evaluate(
+    tree: ModuleTree, options: TerraformOptions, workdir: Path, probes: list[Probe], blanked: list[Block], neutral: list[tuple]
+) -> Evaluation:
     workdir.mkdir(parents=True, exist_ok=True)
     result = Evaluation(document={})
-    tf_root = _working_copy(tree, workdir, probes, blanked, result) or tree.root
+    tf_root = _working_copy(tree, workdir, probes, blanked, neutral, result) or tree.root
     root_module = tree.module(tree.root)
     variables = collect_variables(tree.root, tree.shown_root, root_module, options.var_files, options.variables, workdir)
     result.variables = variables
@@ -131,7 +180,9 @@ def _read_probes(result: Evaluation) -> None:
                 result.probes[(prefix, key)] = value
 
 
-def _working_copy(tree: ModuleTree, workdir: Path, probes: list[Probe], blanked: list[Block], result: Evaluation) -> Path | None:
+def _working_copy(
+    tree: ModuleTree, workdir: Path, probes: list[Probe], blanked: list[Block], neutral: list[tuple], result: Evaluation
+) -> Path | None:
     """A copy of the module directories with the edits described in the module docstring, or None."""
     reorder = {
         id(file_index): file_index
@@ -140,7 +191,7 @@ def _working_copy(tree: ModuleTree, workdir: Path, probes: list[Probe], blanked:
         for block in file_index.blocks
         if block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block)
     }
-    if not reorder and not probes and not blanked:
+    if not reorder and not probes and not blanked and not neutral and not tree.manifest_elsewhere:
         return None
     directories = tree.module_directories()
     ancestor = Path(os.path.commonpath([str(d) for d in directories]))
@@ -152,7 +203,7 @@ def _working_copy(tree: ModuleTree, workdir: Path, probes: list[Probe], blanked:
             ignore=shutil.ignore_patterns(".terraform", ".git", "node_modules", PROBE_FILE),
             dirs_exist_ok=True,
         )
-    manifest = tree.root / ".terraform" / "modules" / "modules.json"
+    manifest = tree.manifest
     if manifest.is_file():
         target = mirror / tree.root.resolve().relative_to(ancestor) / ".terraform" / "modules" / "modules.json"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -161,13 +212,21 @@ def _working_copy(tree: ModuleTree, workdir: Path, probes: list[Probe], blanked:
     for module in tree.modules.values():
         for file_index in module.files:
             for block in file_index.blocks:
+                start, end = block.span
+                original = file_index.source[start:end]
+                text = original
                 if id(file_index) in reorder and block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block):
                     text, lines = dynamic_blocks_last_lines(block, file_index.source)
                     result.line_maps.setdefault(str(file_index.path), {}).update(lines)
-                    edits.setdefault(id(file_index), (file_index, []))[1].append((block.span[0], block.span[1], text))
                 if any(block is b for b in blanked):
-                    start, end = block.span
-                    text = re.sub(r"[^\n]", " ", file_index.source[start:end])
+                    text = re.sub(r"[^\n]", " ", original)
+                for neutral_block, meta, *replacement in neutral:
+                    expr = block.attributes.get(meta) if neutral_block is block else None
+                    if expr is not None and expr.span[1] > expr.span[0]:
+                        attribute = file_index.source[expr.span[0]:expr.span[1]]
+                        new = replacement[0] if replacement else "count = 0"
+                        text = text.replace(attribute, new + "\n" * (attribute.count("\n") - new.count("\n")), 1)
+                if text != original:
                     edits.setdefault(id(file_index), (file_index, []))[1].append((start, end, text))
     for file_index, changes in edits.values():
         source = file_index.source

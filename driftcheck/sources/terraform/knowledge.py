@@ -7,6 +7,7 @@ because tfparse returns markers, nulls or raw template text for what it could no
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -48,13 +49,14 @@ class Knowledge:
         if root in ("each", "count", "path", "terraform", "self"):
             return None
         if root == "var" and len(ref.steps) > 1:
-            return self._unknown_var(ref.steps[1], scope, depth)
+            return self._unknown_var(ref.steps[1], scope, depth, ref.steps[2:])
         if root == "local" and len(ref.steps) > 1:
             expr = scope.module.local(ref.steps[1])
             if expr is None:
-                return f"local.{ref.steps[1]} is not defined"
-            inner = self.unknown(expr.references, scope, depth + 1)
-            return f"local.{ref.steps[1]} depends on {inner[0]}" if inner else None
+                files = ", ".join(os.path.basename(str(f.path)) for f in scope.module.files) or "no .tf files"
+                return f"local.{ref.steps[1]} is not defined in {scope.module.directory} (driftcheck read {files})"
+            inner = self.unknown(member(expr, ref.steps[2:]).references, scope, depth + 1)
+            return f"local.{ref.steps[1]} depends on {'; '.join(inner)}" if inner else None
         if root == "module":
             return f"{'.'.join(ref.steps[:3])} is a module output, which driftcheck does not evaluate"
         rest = ref.steps[3:] if root == "data" else ref.steps[2:]
@@ -67,7 +69,7 @@ class Knowledge:
             return f"{ref} is another resource's attribute (pass --state to resolve it)"
         return f"{ref} is not in the state file ({address})"
 
-    def _unknown_var(self, name: str, scope: Scope, depth: int) -> str | None:
+    def _unknown_var(self, name: str, scope: Scope, depth: int, rest: tuple[str, ...] = ()) -> str | None:
         variable = scope.module.variable(name)
         if not scope.calls:
             if name in self.evaluation.provided or (variable is not None and "default" in variable.attributes):
@@ -75,8 +77,8 @@ class Knowledge:
             return f"var.{name} has no value (pass --var {name}=... or a --var-file)"
         parent, call = scope.calls[-1]
         if name in call.attributes:
-            inner = self.unknown(call.attributes[name].references, parent, depth + 1)
-            return f"var.{name} of module.{call.labels[0]} depends on {inner[0]}" if inner else None
+            inner = self.unknown(member(call.attributes[name], rest).references, parent, depth + 1)
+            return f"var.{name} of module.{call.labels[0]} depends on {'; '.join(inner)}" if inner else None
         if variable is not None and "default" in variable.attributes:
             return None
         return f"var.{name} of module.{call.labels[0]} is not set by the module call and has no default"
@@ -218,3 +220,18 @@ def keyed_prefix(scope_prefix: str, instance_prefix: str) -> str:
     plain = [INSTANCE_KEY.sub("", part) for part in keyed[:wanted]]
     return "".join(keyed[:wanted]) if "".join(plain) == scope_prefix else scope_prefix
 
+
+
+def member(expr: Expr, steps: tuple[str, ...]) -> Expr:
+    """The part of an object literal that ``.a.b`` or ``["a"]`` selects; the whole expression past what is literal."""
+    for step in steps:
+        key = step
+        if step.startswith("["):
+            try:
+                key = json.loads(step[1:-1])
+            except ValueError:
+                return expr
+        if not isinstance(key, str) or key not in expr.members:
+            return expr
+        expr = expr.members[key]
+    return expr

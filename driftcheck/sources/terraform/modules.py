@@ -128,6 +128,16 @@ class ModuleTree:
         return module
 
     # -- .terraform/modules -------------------------------------------------
+    @property
+    def manifest(self) -> Path:
+        """Where terraform init records installed modules (``TF_DATA_DIR`` honoured)."""
+        return self._manifest
+
+    @property
+    def manifest_elsewhere(self) -> bool:
+        """True when the manifest is not ``.terraform/modules/modules.json`` under the root (where the evaluator looks)."""
+        return self._manifest.is_file() and self._manifest.resolve() != (self.root / ".terraform" / "modules" / "modules.json").resolve()
+
     def _read_manifest(self) -> tuple[dict[str, Path], Path]:
         data_dir = Path(os.environ.get("TF_DATA_DIR") or ".terraform")
         manifest = (data_dir if data_dir.is_absolute() else self.root / data_dir) / "modules" / "modules.json"

@@ -33,6 +33,7 @@ from driftcheck.sources.terraform.syntax import Block, Expr
 
 log = logging.getLogger(__name__)
 _META = ("count", "for_each")
+MAX_CALLS_PER_MODULE = 32  # tfparse 0.6.22 evaluates only the first 32 module calls of a module, by name
 
 
 def _is_pipeline(block: Block) -> bool:
@@ -86,6 +87,7 @@ class _Root:
         self.tree = ModuleTree(root, shown_root)
         self._probe_names: dict[tuple[Path, str, int, str], str] = {}
         self._module_instances: dict[str, list[tuple[str, str | None]]] = {}
+        self.neutralized: list[tuple[Block, str]] = []
 
     # -- orchestration ------------------------------------------------------
     def collect(self) -> SourceResult:
@@ -93,20 +95,24 @@ class _Root:
         errors: list[InputError] = list(self.tree.errors)
         broken = self._confirmed_syntax_errors(errors)
         probes = self._plan_probes(scopes)
-        self.evaluation = evaluate(self.tree, self.options, probes, self.tree.refused)
+        passes = self._passes(scopes)
+        counted = [(b, m) for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for m in _META if m in b.attributes]
+        self.neutralized: list[tuple[Block, str]] = []
+        if counted:
+            # first learn every count/for_each value with the pipelines' own expansion switched off, so that an
+            # invalid or huge value never reaches the evaluator's expansion (which is slow per instance)
+            self._use(evaluate(self.tree, self.options, probes, passes, counted))
+            self.neutralized = self._invalid_expansions(scopes)
+            rewrites = self.neutralized + self._numeric_counts(scopes)
+            self._use(evaluate(self.tree, self.options, probes, passes, rewrites), keep_probes=True)
+        else:
+            self._use(evaluate(self.tree, self.options, probes, passes))
         seen = {(e.location, e.message) for e in errors}
         for error in self.evaluation.errors:
             if (error.location, error.message) not in seen and not any(error.location.file == e.location.file for e in broken.values() for e in e):
                 errors.append(error)
                 seen.add((error.location, error.message))
         document = self.evaluation.document
-        self.knowledge = Knowledge(self.evaluation, self.options.state, collect_ids(document, set()))
-        self.providers = [p for p in document.get("provider", []) if isinstance(p, Mapping)]
-        self.by_path: dict[str, Mapping[str, Any]] = {}
-        for instance in document.get(RESOURCE_TYPE, []):
-            # tfparse lists `data "aws_imagebuilder_image_pipeline"` blocks under the same key
-            if isinstance(instance, Mapping) and instance.get("__tfmeta", {}).get("type", "resource") == "resource":
-                self.by_path[str(instance.get("__tfmeta", {}).get("path", ""))] = instance
         notes = tuple(f"{n.location}: {n.message}" for n in (self.evaluation.variables.notes if self.evaluation.variables else ()))
 
         pipelines: list[DeclaredPipeline] = []
@@ -136,6 +142,48 @@ class _Root:
         if notes:
             pipelines = [DeclaredPipeline(**{**p.__dict__, "notes": p.notes + notes}) for p in pipelines]
         return SourceResult(tuple(pipelines), tuple(errors))
+
+    def _use(self, evaluation: Evaluation, keep_probes: bool = False) -> None:
+        """Make ``evaluation`` the one the pipelines are read from (keeping the probe values learnt before)."""
+        if keep_probes:
+            evaluation.probes = {**evaluation.probes, **self.evaluation.probes}
+        self.evaluation = evaluation
+        self._module_instances = {}
+        document = evaluation.document
+        self.knowledge = Knowledge(evaluation, self.options.state, collect_ids(document, set()))
+        self.providers = [p for p in document.get("provider", []) if isinstance(p, Mapping)]
+        self.by_path: dict[str, Mapping[str, Any]] = {}
+        for instance in document.get(RESOURCE_TYPE, []):
+            # tfparse lists `data "aws_imagebuilder_image_pipeline"` blocks under the same key
+            if isinstance(instance, Mapping) and instance.get("__tfmeta", {}).get("type", "resource") == "resource":
+                self.by_path[str(instance.get("__tfmeta", {}).get("path", ""))] = instance
+
+    def _invalid_expansions(self, scopes: list[Scope]) -> list[tuple[Block, str]]:
+        """Pipeline blocks whose count/for_each is invalid (or too large) in some module instance."""
+        found: list[tuple[Block, str]] = []
+        for scope in scopes:
+            for block in scope.module.blocks("resource"):
+                if not _is_pipeline(block) or any(b is block for b, *_ in found):
+                    continue
+                for prefix, problem in self.module_instances(scope):
+                    if problem is None and self._expand(scope, block, prefix, f"{prefix}{RESOURCE_TYPE}.{block.labels[1]}").problem:
+                        found.extend((block, m) for m in _META if m in block.attributes)
+                        break
+        return found
+
+    def _numeric_counts(self, scopes: list[Scope]) -> list[tuple[Block, str, str]]:
+        """``count = "2"`` is a number to Terraform, but one instance to the evaluator: evaluate it as tonumber()."""
+        found: list[tuple[Block, str, str]] = []
+        for scope in scopes:
+            for block in scope.module.blocks("resource"):
+                expr = block.attributes.get("count") if _is_pipeline(block) else None
+                if expr is None or any(b is block for b, *_ in self.neutralized + found):
+                    continue
+                key = (scope.module.directory.resolve(), block.location.file, block.location.line, "count")
+                values = [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, _ in self.module_instances(scope) if key in self._probe_names]
+                if any(isinstance(v, str) for v in values):
+                    found.append((block, "count", f"count = tonumber({expr.text})"))
+        return found
 
     def _wanted(self, shown_file: str) -> bool:
         return self.only is None or Path(self.root / os.path.relpath(shown_file, self.shown_root)).resolve() in self.only
@@ -168,6 +216,41 @@ class _Root:
             broken.setdefault(path.parent, []).extend(confirmed)
             errors.extend(confirmed)
         return broken
+
+    # -- passes -----------------------------------------------------------------
+    def _passes(self, scopes: list[Scope]) -> list[list[Block]]:
+        """The module calls to blank out in each evaluation pass (see evaluate.py): cycles always; in a module
+        with more than 32 calls, the calls that lead to no pipeline, and the relevant calls beyond each pass's 32."""
+        children: dict[str, list[Scope]] = {}
+        for scope in scopes:
+            if scope.calls:
+                children.setdefault(scope.calls[-1][0].prefix, []).append(scope)
+        relevant: dict[str, bool] = {}
+        relevant_calls: set[int] = set()
+        for scope in reversed(scopes):  # children come after their parents in the list
+            own = any(_is_pipeline(b) for b in scope.module.blocks("resource")) or bool(scope.module.unparsed_pipelines())
+            relevant[scope.prefix] = own or any(relevant.get(child.prefix, False) for child in children.get(scope.prefix, []))
+            if relevant[scope.prefix] and scope.calls:
+                relevant_calls.add(id(scope.calls[-1][1]))
+        always = list(self.tree.refused)
+        chunks: list[list[Block]] = []  # per big module, its relevant calls in groups of 32
+        for module in self.tree.modules.values():
+            calls = sorted((c for c in module.blocks("module") if c.labels), key=lambda c: c.labels[0])
+            if len(calls) <= MAX_CALLS_PER_MODULE:
+                continue
+            wanted = [c for c in calls if id(c) in relevant_calls]
+            always += [c for c in calls if id(c) not in relevant_calls]
+            log.info("%s makes %d module calls; %d lead to pipelines", module.directory, len(calls), len(wanted))
+            chunks.append(wanted)
+        count = max([1] + [-(-len(w) // MAX_CALLS_PER_MODULE) for w in chunks])
+        passes = []
+        for number in range(count):
+            blanked = list(always)
+            for wanted in chunks:
+                keep = wanted[number * MAX_CALLS_PER_MODULE:(number + 1) * MAX_CALLS_PER_MODULE]
+                blanked += [c for c in wanted if not any(c is k for k in keep)]
+            passes.append(blanked)
+        return passes
 
     # -- count / for_each -----------------------------------------------------
     def _plan_probes(self, scopes: list[Scope]) -> list[Probe]:
@@ -282,6 +365,9 @@ class _Root:
             expansion = self._expand(scope, block, prefix, address)
             if expansion.problem is not None:
                 out.append(self._error(address, block.location, expansion.problem))
+                continue
+            if any(b is block for b, *_ in self.neutralized):
+                out.append(self._error(address, block.location, "not evaluated: this block's count/for_each is invalid in another instance of its module"))
                 continue
             if not expansion.keys:
                 log.info("%s: %s evaluates to no instances", address, "count" if "count" in block.attributes else "for_each")

@@ -50,11 +50,18 @@ class Reference:
 
 @dataclass
 class Expr:
-    """An attribute's expression: its line, its source text and the references it makes."""
+    """An attribute's expression: its line, its source text and the references it makes.
+
+    ``members`` holds the attributes of an object literal (``{ name = "core", id = var.x }``), each an
+    Expr of its own, so that one attribute's knownness does not depend on its siblings'.
+    ``span`` is the character range of the whole attribute (``name = value``) in its file.
+    """
 
     line: int
     text: str
     references: tuple[Reference, ...]
+    members: dict[str, "Expr"] = field(default_factory=dict)
+    span: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -201,6 +208,30 @@ def references(expression: Tree, local_names: frozenset[str] = frozenset()) -> t
     return tuple(unique)
 
 
+def _members(expr: Any, source: str, names: frozenset[str]) -> dict[str, Expr]:
+    """The attributes of an object literal expression (iteratively unwrapped), each with its own references."""
+    node = expr
+    while isinstance(node, Tree) and node.data == "expr_term" and len(node.children) == 1 and isinstance(node.children[0], Tree):
+        node = node.children[0]
+    if not isinstance(node, Tree) or node.data != "object":
+        return {}
+    members: dict[str, Expr] = {}
+    for elem in node.children:
+        if not isinstance(elem, Tree) or elem.data != "object_elem" or len(elem.children) < 2:
+            continue
+        key_node, value = elem.children[0], elem.children[-1]
+        key = _label(key_node).strip()
+        if not key or not isinstance(value, Tree) or value.meta.empty:
+            continue
+        members[key] = Expr(
+            line=value.meta.line,
+            text=source[value.meta.start_pos:value.meta.end_pos],
+            references=references(value, names),
+            members=_members(value, source, names),
+        )
+    return members
+
+
 def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> Block:
     children = node.children
     block_type = _text(children[0].children[0])
@@ -224,7 +255,13 @@ def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> 
             if block_type == "dynamic" and name == "iterator":
                 names = names | {source[expr.meta.start_pos:expr.meta.end_pos].strip()}
             text = source[expr.meta.start_pos:expr.meta.end_pos] if hasattr(expr, "meta") and not expr.meta.empty else ""
-            block.attributes[name] = Expr(line=item.meta.line, text=text, references=references(expr, names))
+            block.attributes[name] = Expr(
+                line=item.meta.line,
+                text=text,
+                references=references(expr, names),
+                members=_members(expr, source, names),
+                span=(item.meta.start_pos, item.meta.end_pos) if not item.meta.empty else (0, 0),
+            )
         elif item.data == "block":
             block.blocks.append(_block(item, path, source, names))
     return block

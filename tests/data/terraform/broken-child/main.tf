@@ -1,0 +1,7 @@
+module "broken" {
+  source = "./modules/pipeline"
+}
+
+module "ok" {
+  source = "./modules/ok"
+}

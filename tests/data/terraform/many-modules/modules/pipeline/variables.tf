@@ -1,0 +1,7 @@
+variable "app" {
+  type = string
+}
+
+variable "arn_prefix" {
+  type = string
+}
