@@ -34,6 +34,7 @@ class Module:
     files: list[FileIndex] = field(default_factory=list)
     # files python-hcl2 could not parse: (shown path, text); their pipeline blocks are found by a header scan
     unparsed: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: set[int] = field(default_factory=set)  # ids of blocks whose address another block of this module has
 
     def blocks(self, block_type: str) -> Iterator[Block]:
         """Top-level blocks of one type, across the module's files."""
@@ -125,7 +126,29 @@ class ModuleTree:
                     module.unparsed.append((shown, path.read_text(encoding="utf-8", errors="replace")))
                 except OSError:
                     pass
+        self._duplicates(module)
         return module
+
+    def _duplicates(self, module: Module) -> None:
+        """Two blocks with one address in one module: an input error at both lines, as Terraform refuses it."""
+        seen: dict[tuple[str, ...], Block] = {}
+        for file_index in module.files:
+            for block in file_index.blocks:
+                if block.type in ("resource", "data") and len(block.labels) >= 2:
+                    key = (block.type, *block.labels[:2])
+                    address = f"{'data.' if block.type == 'data' else ''}{block.labels[0]}.{block.labels[1]}"
+                elif block.type in ("module", "variable", "output") and block.labels:
+                    key = (block.type, block.labels[0])
+                    address = f"{block.type}.{block.labels[0]}" if block.type != "variable" else f"var.{block.labels[0]}"
+                else:
+                    continue
+                first = seen.get(key)
+                if first is None:
+                    seen[key] = block
+                    continue
+                module.duplicates.update({id(first), id(block)})
+                self.errors.append(InputError(first.location, f"duplicate {address}: also declared at {block.location}; Terraform refuses two blocks with one address"))
+                self.errors.append(InputError(block.location, f"duplicate {address}: also declared at {first.location}; Terraform refuses two blocks with one address"))
 
     # -- .terraform/modules -------------------------------------------------
     @property

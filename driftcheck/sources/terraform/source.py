@@ -9,6 +9,7 @@ index is the list of what must be reported: a block the evaluator returned no in
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.fields import pipeline_model
-from driftcheck.frozen import freeze
+from driftcheck.frozen import freeze, thaw
 from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult
 from driftcheck.sources.terraform.convert import Converter, collect_ids
@@ -103,10 +104,11 @@ class _Root:
             # invalid or huge value never reaches the evaluator's expansion (which is slow per instance)
             self._use(evaluate(self.tree, self.options, probes, passes, counted))
             self.neutralized = self._invalid_expansions(scopes)
-            rewrites = self.neutralized + self._numeric_counts(scopes)
+            rewrites = self.neutralized + self._numeric_counts(scopes) + self._state_rewrites(scopes)
             self._use(evaluate(self.tree, self.options, probes, passes, rewrites), keep_probes=True)
         else:
             self._use(evaluate(self.tree, self.options, probes, passes))
+        errors.extend(self._failed_validations(scopes))
         seen = {(e.location, e.message) for e in errors}
         for error in self.evaluation.errors:
             if (error.location, error.message) not in seen and not any(error.location.file == e.location.file for e in broken.values() for e in e):
@@ -169,6 +171,58 @@ class _Root:
                     if problem is None and self._expand(scope, block, prefix, f"{prefix}{RESOURCE_TYPE}.{block.labels[1]}").problem:
                         found.extend((block, m) for m in _META if m in block.attributes)
                         break
+        return found
+
+    def _failed_validations(self, scopes: list[Scope]) -> list[InputError]:
+        """Variable ``validation`` blocks whose condition is false, as Terraform reports them (with error_message)."""
+        found: list[InputError] = []
+        for scope in scopes:
+            for variable in scope.module.blocks("variable"):
+                for validation in variable.nested("validation"):
+                    condition = validation.attributes.get("condition")
+                    if condition is None or self.knowledge.unknown(condition.references, scope):
+                        continue
+                    directory = scope.module.directory.resolve()
+                    key = (directory, variable.location.file, validation.location.line, "condition")
+                    message_key = (directory, variable.location.file, validation.location.line, "error_message")
+                    for prefix, problem in self.module_instances(scope):
+                        if problem is not None or self.evaluation.probe(prefix, self._probe_names.get(key, "")) is not False:
+                            continue
+                        message = self.evaluation.probe(prefix, self._probe_names.get(message_key, ""))
+                        if not isinstance(message, str):
+                            text = validation.attributes["error_message"].text.strip() if "error_message" in validation.attributes else ""
+                            message = text.strip('"')
+                        where = f" in {prefix.rstrip('.')}" if prefix else ""
+                        error = InputError(validation.location, f'variable "{variable.labels[0]}"{where}: validation failed: {message}')
+                        if error not in found:
+                            found.append(error)
+        return found
+
+    def _state_rewrites(self, scopes: list[Scope]) -> list[tuple[Block, str, str]]:
+        """``for_each = aws_x.y`` (a whole resource) iterates over its instances in state: the evaluator sees that map
+        (key -> the instance's attributes), so each.key and each.value are what Terraform would use."""
+        state = self.options.state
+        found: list[tuple[Block, str, str]] = []
+        if state is None:
+            return found
+        for scope in scopes:
+            for block in scope.module.blocks("resource"):
+                expr = block.attributes.get("for_each") if _is_pipeline(block) else None
+                if expr is None or len(expr.references) != 1 or expr.text.strip() != str(expr.references[0]) or scope.calls:
+                    continue
+                ref = expr.references[0]
+                if ref.root in ("var", "local", "module", "each", "count", "path", "terraform", "self") or (ref.steps[3:] if ref.root == "data" else ref.steps[2:]):
+                    continue
+                base = ".".join(ref.steps[:3] if ref.root == "data" else ref.steps[:2])
+                values = {}
+                for address in state.instance_keys(base):
+                    suffix = address[len(base):]
+                    if not (suffix.startswith('["') and suffix.endswith('"]')):
+                        values = {}
+                        break
+                    values[json.loads(suffix[1:-1])] = thaw(state.attributes(address))
+                if values:
+                    found.append((block, "for_each", f"for_each = jsondecode({json.dumps(json.dumps(values, default=str))})"))
         return found
 
     def _numeric_counts(self, scopes: list[Scope]) -> list[tuple[Block, str, str]]:
@@ -256,6 +310,14 @@ class _Root:
     def _plan_probes(self, scopes: list[Scope]) -> list[Probe]:
         probes: list[Probe] = []
         for scope in scopes:
+            for variable in scope.module.blocks("variable"):
+                for number, validation in enumerate(variable.nested("validation")):
+                    for part in ("condition", "error_message"):
+                        expr = validation.attributes.get(part)
+                        key = (scope.module.directory.resolve(), variable.location.file, validation.location.line, part)
+                        if expr is not None and key not in self._probe_names:
+                            self._probe_names[key] = f"{PROBE_PREFIX}{len(self._probe_names)}"
+                            probes.append(Probe(self._probe_names[key], key[0], expr.text))
             for block in list(scope.module.blocks("module")) + [b for b in scope.module.blocks("resource") if _is_pipeline(b)]:
                 for meta in _META:
                     expr = block.attributes.get(meta)
@@ -282,13 +344,13 @@ class _Root:
             return Expansion((), f"{meta} cannot be evaluated: {'; '.join(reasons)} ({where})")
         dependencies = self.knowledge.dependencies(expr.references, scope)
         if dependencies:
-            return self._expand_from_state(meta, expr, scope, instance_prefix, address, where, dependencies)
+            return self._expand_from_state(meta, expr, scope, instance_prefix, address, where, dependencies, block)
         key = (scope.module.directory.resolve(), block.location.file, block.location.line, meta)
         value = self.evaluation.probe(instance_prefix, self._probe_names[key]) if key in self._probe_names else None
         return validate(meta, value, expr, block.location.file)
 
     def _expand_from_state(
-        self, meta: str, expr: Expr, scope: Scope, instance_prefix: str, address: str, where: str, dependencies: list[str]
+        self, meta: str, expr: Expr, scope: Scope, instance_prefix: str, address: str, where: str, dependencies: list[str], block: Block
     ) -> Expansion:
         """count/for_each over another resource: its keys come from --state, never from the resource's configuration."""
         state = self.options.state
@@ -307,11 +369,13 @@ class _Root:
             rest = ref.steps[3:] if ref.root == "data" else ref.steps[2:]
             if not rest:  # a whole resource: its instance keys in state
                 base = instance_prefix + ".".join(ref.steps[:3] if ref.root == "data" else ref.steps[:2])
-                keys = sorted(a[len(base):] for a in state.instances if a.startswith(base) and INSTANCE_KEY.sub("", a[len(base):]) == "")
-                if not keys:
-                    return Expansion((), f"{meta} ({where}) is {text}, which has no instances in the state file")
+                keys = sorted(a[len(base):] for a in state.instance_keys(base))
+                if meta == "for_each" and any(not k.startswith('["') for k in keys):
+                    return Expansion((), f"for_each ({where}) is {text}, whose instances are counted, not keyed: Terraform requires a map or a set of strings")
+                if meta == "for_each" and not instance_prefix and not any(b is block for b, *_ in self.neutralized):
+                    return Expansion(tuple(keys))  # evaluated over the state's map (see _state_rewrites); empty is zero instances
                 if meta == "for_each":
-                    return Expansion(tuple(keys))
+                    return Expansion((), f"for_each ({where}) is {text}: driftcheck expands a whole resource from state only in the root module")
             else:
                 self.knowledge.instance_prefix = instance_prefix
                 value = self.knowledge.state_value(ref, scope)
@@ -357,6 +421,9 @@ class _Root:
         instances = self.module_instances(scope)
         plain = f"{scope.prefix}{RESOURCE_TYPE}.{name}"
         used.update(p for p in self.by_path if INSTANCE_KEY.sub("", p) == plain)
+        if id(block) in scope.module.duplicates:
+            others = [b for b in scope.module.blocks("resource") if b is not block and b.labels[:2] == block.labels[:2]]
+            return [self._error(plain, block.location, f"duplicate resource address: also declared at {', '.join(str(b.location) for b in others)}")]
         for prefix, problem in instances:
             address = f"{prefix}{RESOURCE_TYPE}.{name}"
             if problem is not None:

@@ -387,9 +387,37 @@ def _reordered(block: Block, source: str) -> list[_Segment]:
 
 def load_tfvars_keys(path: Path) -> set[str]:
     """The variable names a .tfvars or .tfvars.json file sets."""
+    return set(load_tfvars(path))
+
+
+class TfExpression(str):
+    """A tfvars value that is an expression or a template, not a literal (its text)."""
+
+
+def _literal(value: Any) -> Any:
+    """python-hcl2's value as Terraform reads it: quoted strings unquoted; expressions and templates kept apart."""
+    if isinstance(value, str):
+        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+            inner = value[1:-1]
+            return TfExpression(value) if "${" in inner or "%{" in inner else inner.replace('\\"', '"')
+        if value.startswith("${") and value.endswith("}"):
+            return TfExpression(value)
+        return value
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    if isinstance(value, dict):
+        return {str(_literal(k)): _literal(v) for k, v in value.items()}
+    return value
+
+
+def load_tfvars(path: Path) -> dict[str, Any]:
+    """The values a .tfvars or .tfvars.json file sets (raises on a file python-hcl2 cannot read)."""
     text = path.read_text(encoding="utf-8")
-    data = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
-    return set(data) if isinstance(data, dict) else set()
+    if path.name.endswith(".json"):
+        data = json.loads(text)
+        return data if isinstance(data, dict) else {}
+    data = hcl2.loads(text)
+    return {k: _literal(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def tfvars_key_lines(text: str, keys: set[str]) -> list[tuple[str, int]]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from driftcheck.model import InputError, Location
 from driftcheck.sources.terraform.modules import Module, display
-from driftcheck.sources.terraform.syntax import load_tfvars_keys, tfvars_key_lines
+from driftcheck.sources.terraform.syntax import TfExpression, load_tfvars, tfvars_key_lines
+from driftcheck.sources.terraform.type_constraints import mismatch, parse_type
 
 
 @dataclass(frozen=True)
@@ -72,23 +73,51 @@ def collect_variables(
             errors.append(InputError(Location(shown), f"cannot read variable file: {reason}"))
             continue
         try:
-            keys = load_tfvars_keys(path)
+            values = load_tfvars(path)
         except Exception:  # python-hcl2 is stricter than Terraform in places; tfparse has the last word
-            keys = set(re.findall(r'^"?([A-Za-z_][\w-]*)"?\s*[=:]', text, re.MULTILINE))
-        lines = tfvars_key_lines(text, keys)
+            values = {k: TfExpression("") for k in re.findall(r'^"?([A-Za-z_][\w-]*)"?\s*[=:]', text, re.MULTILINE)}
+        keys = set(values)
+        lines = dict(tfvars_key_lines(text, keys))
+        bad = False
         for key in sorted(keys):
-            if root_module.variable(key) is None:
-                notes.append(InputError(Location(shown, dict(lines).get(key)), f'value for undeclared variable "{key}" (Terraform ignores it)'))
+            variable = root_module.variable(key)
+            if variable is None:
+                notes.append(InputError(Location(shown, lines.get(key)), f'value for undeclared variable "{key}" (Terraform ignores it)'))
+                continue
+            problem = _type_problem(variable, values[key])
+            if problem:
+                errors.append(InputError(Location(shown, lines.get(key)), f'variable "{key}": {problem}'))
+                bad = True
+        if bad:
+            continue  # Terraform refuses the file: its variables are unknown, never guessed
         declared = frozenset(k for k in keys if root_module.variable(k) is not None)
-        found.append(VarFile(Path(os.path.abspath(path)), shown, declared, lines=tuple(lines)))
+        found.append(VarFile(Path(os.path.abspath(path)), shown, declared, lines=tuple(lines.items())))
     for name, raw in variables:
         if root_module.variable(name) is None:
             known = sorted(b.labels[0] for b in root_module.blocks("variable") if b.labels)
             hint = f"; the root module {shown_root} declares: {', '.join(known)}" if known else f"; the root module {shown_root} declares no variables"
             errors.append(InputError(Location(f"--var {name}"), f'undeclared variable "{name}" (terraform plan refuses it){hint}'))
             continue
-        found.append(_generated(root_module, workdir, name, raw, f"--var {name}", len(found)))
+        generated = _generated(root_module, workdir, name, raw, f"--var {name}", len(found))
+        try:
+            value = load_tfvars(generated.path).get(name)
+        except Exception:
+            value = TfExpression("")  # tfparse reports a --var it cannot read
+        problem = _type_problem(root_module.variable(name), value)
+        if problem:
+            errors.append(InputError(Location(f"--var {name}"), f'variable "{name}": {problem}'))
+            continue
+        found.append(generated)
     return RootVariables(tuple(found), tuple(errors), tuple(notes))
+
+
+def _type_problem(variable, value) -> str | None:
+    """Why a value does not fit the variable's declared type, or None."""
+    if variable is None or "type" not in variable.attributes:
+        return None
+    spec = parse_type(variable.attributes["type"].text)
+    problem = mismatch(value, spec) if spec is not None else None
+    return f"{problem} (the variable is declared as {variable.attributes['type'].text.strip()} at {variable.location})" if problem else None
 
 
 def _generated(root_module: Module, workdir: Path, name: str, raw: str, shown: str, index: int) -> VarFile:
