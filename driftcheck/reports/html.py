@@ -55,6 +55,7 @@ def environment() -> Environment:
         finalize=displayable,
     )
     env.filters["pretty"] = pretty
+    env.filters["compact"] = lambda value: dump_value(value, ensure_ascii=False)
     return env
 
 
@@ -69,7 +70,7 @@ class HtmlRenderer(Renderer):
             statuses=STATUS_ORDER,
             generated_at=iso_utc(result.generated_at),
             tool_version=result.tool_version,
-            problems=[p for p in ordered if p.status is not Status.IN_SYNC],
+            problems=[p for p in ordered if p.status is not Status.IN_SYNC],  # in-sync ones list their ignored fields inline
             in_sync=[p for p in ordered if p.status is Status.IN_SYNC],
             input_errors=ordered_input_errors(result.input_errors),
         )

@@ -16,7 +16,7 @@ from driftcheck.model import Difference, InputError, Location, PipelineResult, R
 from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors
 
 #: Version of the document layout; bump the major part on any breaking change.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_RESOURCE = "report.schema.json"
 
 
@@ -57,6 +57,7 @@ def _pipeline(pipeline: PipelineResult) -> dict[str, Any]:
         "source": _location(pipeline.source),
         "status": pipeline.status.value,
         "differences": [_difference(d) for d in sorted(pipeline.differences, key=lambda d: d.path)],
+        "ignored": [{**_difference(d), "reason": d.ignored_by} for d in sorted(pipeline.ignored, key=lambda d: d.path)],
         "unresolved": sorted({u.path for u in unresolved}),
         "unresolved_reasons": {u.path: u.reason for u in unresolved},
         "error": pipeline.error,

@@ -54,10 +54,10 @@ class TextRenderer(Renderer):
         lines = [self._header(result, style)]
         for pipeline in ordered:
             # in sync but partly unchecked (unresolved values) is shown in full too: "in sync" alone would overstate it
-            if pipeline.status is not Status.IN_SYNC or pipeline.unresolved:
+            if pipeline.status is not Status.IN_SYNC or pipeline.unresolved or pipeline.ignored:
                 lines.append("")
                 lines.extend(self._block(pipeline, style))
-        in_sync = [p for p in ordered if p.status is Status.IN_SYNC and not p.unresolved]
+        in_sync = [p for p in ordered if p.status is Status.IN_SYNC and not p.unresolved and not p.ignored]
         if in_sync:
             names = ", ".join(_label(p) for p in in_sync)
             lines += ["", f"{style.status(Status.IN_SYNC, 'in sync')} ({len(in_sync)}): {names}"]
@@ -89,6 +89,7 @@ class TextRenderer(Renderer):
             head.append(clean(str(pipeline.source)))
         lines = ["  ".join(head)]
         lines += [f"    {_difference(d)}" for d in sorted(pipeline.differences, key=lambda d: d.path)]
+        lines += [f"    ignored: {_difference(d)}; {clean(d.ignored_by or '')}" for d in sorted(pipeline.ignored, key=lambda d: d.path)]
         for field in sorted(pipeline.unresolved, key=lambda u: u.path):
             lines.append(f"    unresolved {clean(field.path)}: {clean(field.reason)}")
         if pipeline.error:
