@@ -6,7 +6,7 @@ evaluator that Trivy uses. Its known traps are handled here:
 
 * an unknown value may come back as a ``{"__attribute__": ...}`` marker, as null, as the raw template
   text, or make a dynamic block vanish; so knownness is decided from the *references* each expression
-  makes (python-hcl2 syntax index, see hcl_index.py), never from the evaluated value;
+  makes (python-hcl2 syntax index, see syntax.py), never from the evaluated value;
 * a reference to another resource comes back as that block's internal UUID; with ``--state`` it is
   substituted by the attribute's real value, otherwise it is unresolved;
 * a syntax error makes tfparse return ``{}``; the error is reported with file and line, and the other

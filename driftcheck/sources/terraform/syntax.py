@@ -1,6 +1,6 @@
 """A syntax-level index of Terraform files, built with python-hcl2.
 
-tfparse evaluates Terraform (see terraform.py) but says neither where each attribute is written nor
+tfparse evaluates Terraform (see evaluate.py) but says neither where each attribute is written nor
 which expressions it could not evaluate: an unknown variable can come back as null, as the raw
 template text, or make a dynamic block vanish. This index fills both gaps from the syntax tree:
 for every block it records the line of each attribute and nested block, and every reference
