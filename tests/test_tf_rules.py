@@ -249,3 +249,16 @@ def test_an_undefined_local_says_which_files_were_read(cli, tmp_path):
     (tmp_path / "other.tf").write_text('locals {\n  present = 1\n}\n')
     error = only(cli("check", str(tmp_path), "--live", str(tmp_path), "--region", "us-east-1"))["error"]
     assert f"local.missing is not defined in {tmp_path} (driftcheck read main.tf, other.tf)" in error
+
+
+def test_a_var_declared_only_by_a_template_of_the_same_run_is_not_terraforms_to_refuse(cli, tmp_path):
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text('variable "env" {\n  default = "prod"\n}\n' + resource("p", '  name = "p-${var.env}"\n'))
+    (tmp_path / "t.yaml").write_text(
+        "Parameters:\n  Env:\n    Type: String\nResources:\n  P:\n    Type: AWS::ImageBuilder::ImagePipeline\n"
+        f"    Properties:\n      Name: !Sub 'c-${{Env}}'\n      ImageRecipeArn: {RECIPE}\n      InfrastructureConfigurationArn: {INFRA}\n"
+    )
+    run = cli("check", str(tmp_path / "tf"), str(tmp_path / "t.yaml"), "--live", str(tmp_path), "--region", "us-east-1", "--var", "Env=dev")
+    assert run.report["input_errors"] == []
+    run = cli("check", str(tmp_path / "tf"), str(tmp_path / "t.yaml"), "--live", str(tmp_path), "--region", "us-east-1", "--var", "Evn=dev")
+    assert [e["message"].split(" (")[0] for e in run.report["input_errors"]] == ['undeclared variable "Evn"']

@@ -347,6 +347,15 @@ def collect(paths: Iterable[str], options: SourceOptions) -> SourceResult:
                 "--var-file: not a .tfvars or .tfvars.json file, so it is read as CloudFormation parameters, "
                 "but no CloudFormation template is among the paths",
             ))
+    if templates:
+        # a --var may be a template parameter: Terraform refuses only a --var that nothing in the run declares
+        parameters = frozenset(
+            name
+            for document in discovery.inputs[SourceKind.CLOUDFORMATION]
+            if getattr(document, "root", None) is not None and document.root.get("Parameters") is not None and document.root.get("Parameters").is_mapping()
+            for name in document.root.get("Parameters").value
+        )
+        options = replace(options, terraform=replace(options.terraform, foreign_variables=parameters))
     for kind in SourceKind:
         items = discovery.inputs.get(kind)
         if not items:

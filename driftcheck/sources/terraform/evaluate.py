@@ -135,7 +135,7 @@ def _evaluate(
     result = Evaluation(document={})
     tf_root = _working_copy(tree, workdir, probes, blanked, neutral, result) or tree.root
     root_module = tree.module(tree.root)
-    variables = collect_variables(tree.root, tree.shown_root, root_module, options.var_files, options.variables, workdir)
+    variables = collect_variables(tree.root, tree.shown_root, root_module, options.var_files, options.variables, workdir, options.foreign_variables)
     result.variables = variables
     result.errors.extend(variables.errors)
     var_files = list(variables.files)

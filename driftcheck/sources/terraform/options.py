@@ -18,3 +18,5 @@ class TerraformOptions:
     var_files: tuple[Path, ...] = ()
     state: TerraformState | None = None
     workspace: str = "default"
+    # --var names that another source of the run declares (template parameters): not Terraform's to refuse
+    foreign_variables: frozenset[str] = frozenset()

@@ -51,7 +51,13 @@ def hcl_string(raw: str) -> str:
 
 
 def collect_variables(
-    root: Path, shown_root: str, root_module: Module, var_files: tuple[Path, ...], variables: tuple[tuple[str, str], ...], workdir: Path
+    root: Path,
+    shown_root: str,
+    root_module: Module,
+    var_files: tuple[Path, ...],
+    variables: tuple[tuple[str, str], ...],
+    workdir: Path,
+    foreign: frozenset[str] = frozenset(),
 ) -> RootVariables:
     """Every variable file for the root, in Terraform's precedence order; unreadable ones are errors."""
     found: list[VarFile] = []
@@ -93,6 +99,8 @@ def collect_variables(
         declared = frozenset(k for k in keys if root_module.variable(k) is not None)
         found.append(VarFile(Path(os.path.abspath(path)), shown, declared, lines=tuple(lines.items())))
     for name, raw in variables:
+        if root_module.variable(name) is None and name in foreign:
+            continue  # a parameter of a template checked in the same run
         if root_module.variable(name) is None:
             known = sorted(b.labels[0] for b in root_module.blocks("variable") if b.labels)
             hint = f"; the root module {shown_root} declares: {', '.join(known)}" if known else f"; the root module {shown_root} declares no variables"
