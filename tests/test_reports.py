@@ -128,7 +128,7 @@ def test_json_pipeline_shape() -> None:
     doc = build_document(sample())
     pipe = next(p for p in doc["pipelines"] if p["id"] == "b-nightly")
     assert sorted(pipe) == sorted(
-        ["id", "name", "arn", "region", "source", "status", "differences", "unresolved", "unresolved_reasons", "error", "notes"]
+        ["id", "name", "arn", "region", "source", "status", "differences", "ignored", "unresolved", "unresolved_reasons", "error", "notes"]
     )
     assert pipe["status"] == "drifted"
     assert pipe["source"] == {"file": "infra/main.tf", "line": 12}

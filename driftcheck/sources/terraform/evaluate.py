@@ -30,6 +30,7 @@ from typing import Any
 import tfparse
 
 from driftcheck.model import InputError, Location
+from driftcheck.sources import files
 from driftcheck.sources.terraform.modules import ModuleTree, display
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
 from driftcheck.sources.terraform.syntax import Block, dynamic_blocks_last_lines, has_dynamic_before_static
@@ -197,12 +198,7 @@ def _working_copy(
     ancestor = Path(os.path.commonpath([str(d) for d in directories]))
     mirror = workdir / "tree"
     for directory in directories:
-        shutil.copytree(
-            directory,
-            mirror / directory.relative_to(ancestor),
-            ignore=shutil.ignore_patterns(".terraform", ".git", "node_modules", PROBE_FILE),
-            dirs_exist_ok=True,
-        )
+        shutil.copytree(directory, mirror / directory.relative_to(ancestor), ignore=_not_copied, dirs_exist_ok=True)
     manifest = tree.manifest
     if manifest.is_file():
         target = mirror / tree.root.resolve().relative_to(ancestor) / ".terraform" / "modules" / "modules.json"
@@ -241,6 +237,17 @@ def _working_copy(
         body = "".join(f"  {p.name} = (\n{p.text}\n  )\n" for p in items)
         (mirror / directory.relative_to(ancestor) / PROBE_FILE).write_text("locals {\n" + body + "}\n", encoding="utf-8")
     return mirror / tree.root.resolve().relative_to(ancestor)
+
+
+def _not_copied(directory: str, names: list[str]) -> set[str]:
+    """What the working copy leaves out: tool directories, old probes, and anything that is not a regular file
+    or a directory (a FIFO would block the copy for ever)."""
+    skipped = {".terraform", ".git", "node_modules", PROBE_FILE}
+    for name in names:
+        path = Path(directory) / name
+        if name not in skipped and not path.is_dir() and not files.is_regular(path):
+            skipped.add(name)
+    return skipped & set(names) | {n for n in names if n in (".terraform", ".git", "node_modules", PROBE_FILE)}
 
 
 def _diagnostics(message: str, tree: ModuleTree, tf_root: Path) -> list[InputError]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from driftcheck.errors import SourceError
 from driftcheck.model import InputError, Location
 from driftcheck.sources.terraform.options import RESOURCE_TYPE
-from driftcheck.sources.terraform.syntax import Block, Expr, FileIndex, index_file
+from driftcheck.sources import files
+from driftcheck.sources.terraform.syntax import MAX_TF_BYTES, Block, Expr, FileIndex, InputLimitError, index_file
 
 MAX_SCOPES = 10_000  # module instances (by call path) in one root; past this the tree is refused
 _LOCAL_SOURCE = ("./", "../")
@@ -35,6 +36,9 @@ class Module:
     # files python-hcl2 could not parse: (shown path, text); their pipeline blocks are found by a header scan
     unparsed: list[tuple[str, str]] = field(default_factory=list)
     duplicates: set[int] = field(default_factory=set)  # ids of blocks whose address another block of this module has
+    # files that cannot be read safely (not regular, too large, nested too deep): the module is not evaluated
+    unreadable: list[InputError] = field(default_factory=list)
+    limited: list[InputError] = field(default_factory=list)  # files past the nesting limit: not indexed, still evaluated
 
     def blocks(self, block_type: str) -> Iterator[Block]:
         """Top-level blocks of one type, across the module's files."""
@@ -74,6 +78,7 @@ class Scope:
     module: Module
     calls: tuple[tuple["Scope", Block], ...]  # ((parent scope, module block),) for a child; () for the root
     prefix: str  # "module.a.module.b." or ""
+    problem: str | None = None  # why this module instance is not evaluated (a file that cannot be read safely)
 
     @property
     def key(self) -> str:
@@ -81,9 +86,16 @@ class Scope:
         return ".".join(call.labels[0] for _, call in self.calls)
 
 
+def _kind(path: Path) -> str:
+    try:
+        return files.describe_kind(path.stat().st_mode)
+    except (OSError, RuntimeError):
+        return "a symlink loop or unreadable entry"
+
+
 def display(path: Path, root: Path, shown_root: str) -> str:
     """A file as the user would name it: relative to the root as given (``../shared/mod`` included)."""
-    relative = os.path.relpath(path.resolve(), root.resolve())
+    relative = os.path.relpath(path.parent.resolve() / path.name, root.resolve())  # the file itself may be a symlink loop
     return os.path.normpath(os.path.join(shown_root, relative))
 
 
@@ -116,16 +128,27 @@ class ModuleTree:
             return self.modules[key]
         module = Module(directory=directory)
         self.modules[key] = module
+        for path in sorted(directory.glob("*.tf.json")):
+            if not files.is_regular(path):
+                module.unreadable.append(InputError(Location(self.shown(path)), f"not a regular file ({_kind(path)}): the module is not evaluated"))
         for path in sorted(directory.glob("*.tf")):
             shown = self.shown(path)
             try:
-                module.files.append(index_file(path, shown))
+                text = files.read_text(path, shown, limit=MAX_TF_BYTES, what="Terraform file")
+            except SourceError as exc:
+                module.unreadable.append(InputError(exc.location or Location(shown), f"{exc.message}: the module is not evaluated"))
+                continue
+            try:
+                module.files.append(index_file(path, shown, text))
+            except InputLimitError as exc:  # the evaluator still reads the file; driftcheck's index does not
+                error = InputError(exc.location or Location(shown), f"{exc.message}: driftcheck does not index this file")
+                module.limited.append(error)
+                self.errors.append(error)
+                module.unparsed.append((shown, text))
             except SourceError as exc:
                 self.syntax_errors.append(exc)
-                try:
-                    module.unparsed.append((shown, path.read_text(encoding="utf-8", errors="replace")))
-                except OSError:
-                    pass
+                module.unparsed.append((shown, text))
+        self.errors.extend(module.unreadable)
         self._duplicates(module)
         return module
 
@@ -199,7 +222,11 @@ class ModuleTree:
     # -- scopes -------------------------------------------------------------
     def scopes(self) -> list[Scope]:
         """Every module instance by call path, root first; bad calls become input errors at the call."""
-        root = Scope(self.module(self.root), (), "")
+        root_module = self.module(self.root)
+        why = f"the root module is not evaluated: {root_module.unreadable[0].location}: {root_module.unreadable[0].message}" if root_module.unreadable else None
+        root = Scope(root_module, (), "", why)
+        if why:
+            return [root]
         found = [root]
         stack = [root]
         reported: set[tuple[str, int | None, str]] = set()
@@ -217,6 +244,12 @@ class ModuleTree:
                         path = " -> ".join([f"module.{c.labels[0]}" for _, c in scope.calls] + [f"module.{call.labels[0]}"])
                         problem = f"module call cycle: {path} calls a module that is already on its call path; Terraform refuses recursive modules"
                         self.refused.append(call)
+                if problem is None and directory is not None and self.module(directory).unreadable:
+                    first = self.module(directory).unreadable[0]
+                    why = f'module "{call.labels[0]}" is not evaluated: {first.location}: {first.message.removesuffix(": the module is not evaluated")}'
+                    self.refused.append(call)
+                    found.append(Scope(self.module(directory), scope.calls + ((scope, call),), f"{scope.prefix}module.{call.labels[0]}.", why))
+                    continue
                 if problem is not None:
                     if (where.file, where.line, problem) not in reported:
                         reported.add((where.file, where.line, problem))

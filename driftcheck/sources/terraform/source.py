@@ -95,6 +95,11 @@ class _Root:
         scopes = self.tree.scopes()
         errors: list[InputError] = list(self.tree.errors)
         broken = self._confirmed_syntax_errors(errors)
+        if scopes[0].problem is not None:  # nothing of the root can be evaluated safely
+            self._use(Evaluation(document={}))
+            pipelines = [p for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for p in self._block_pipelines(s, b, set())]
+            pipelines += [self._error(f"{RESOURCE_TYPE}.{name}", where, scopes[0].problem) for name, where in scopes[0].module.unparsed_pipelines()]
+            return SourceResult(tuple(pipelines), tuple(errors))
         probes = self._plan_probes(scopes)
         passes = self._passes(scopes)
         counted = [(b, m) for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for m in _META if m in b.attributes]
@@ -127,6 +132,7 @@ class _Root:
                 pipelines.extend(self._block_pipelines(scope, block, used))
             for name, location in scope.module.unparsed_pipelines():
                 confirmed = [e for e in module_broken or () if e.location.file == location.file]
+                confirmed += [e for e in scope.module.unreadable + scope.module.limited if e.location.file == location.file]
                 if not confirmed or not self._wanted(location.file):
                     continue  # python-hcl2 alone refused the file: the evaluator's instances are reported below
                 why = "; ".join(f"{e.location}: {e.message}" for e in confirmed)
@@ -396,7 +402,10 @@ class _Root:
         if scope.prefix in self._module_instances:
             return self._module_instances[scope.prefix]
         if not scope.calls:
-            found: list[tuple[str, str | None]] = [("", None)]
+            found: list[tuple[str, str | None]] = [("", scope.problem)]
+        elif scope.problem is not None:
+            parent, call = scope.calls[-1]
+            found = [(f"{prefix}module.{call.labels[0]}.", problem or scope.problem) for prefix, problem in self.module_instances(parent)]
         else:
             parent, call = scope.calls[-1]
             name = call.labels[0]

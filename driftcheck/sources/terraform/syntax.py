@@ -267,13 +267,66 @@ def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> 
     return block
 
 
-def index_file(path: Path, display: str | None = None) -> FileIndex:
-    """Parse one .tf file; raises SourceError with file:line on a syntax error."""
+MAX_TF_BYTES = 4 * 1024 * 1024  # one .tf file; larger ones are refused before they are parsed
+MAX_NESTING = 64  # brackets, braces and parentheses open at once; deeper is refused before it is parsed
+
+
+class InputLimitError(SourceError):
+    """A file past one of driftcheck's input limits (size, nesting, not a regular file): no parser decides it."""
+
+
+def check_nesting(source: str, shown: str, limit: int = MAX_NESTING) -> None:
+    """Refuse text nested deeper than ``limit``, in one linear pass (strings, comments and heredocs skipped)."""
+    depth = 0
+    line = 1
+    i = 0
+    n = len(source)
+    in_string = False
+    while i < n:
+        char = source[i]
+        if char == "\n":
+            line += 1
+        if in_string:
+            if char == "\\":
+                i += 2
+                continue
+            if char == '"':
+                in_string = False
+            elif char == "{" and source[i - 1:i] in ("$", "%"):
+                depth += 1  # an interpolation opens an expression inside the string
+                in_string = False
+                if depth > limit:
+                    raise InputLimitError(f"nested more than {limit} levels deep (driftcheck's limit)", Location(shown, line))
+        elif char == '"':
+            in_string = True
+        elif char == "#" or source.startswith("//", i):
+            end = source.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif source.startswith("/*", i):
+            end = source.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            line += source.count("\n", i, end)
+            i = end
+            continue
+        elif char in "([{":
+            depth += 1
+            if depth > limit:
+                raise InputLimitError(f"nested more than {limit} levels deep (driftcheck's limit)", Location(shown, line))
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        i += 1
+
+
+def index_file(path: Path, display: str | None = None, source: str | None = None) -> FileIndex:
+    """Parse one .tf file; raises SourceError with file:line on a syntax error (InputLimitError past a limit)."""
     shown = display or str(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"cannot read file: {exc}", Location(shown)) from exc
+    if source is None:
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SourceError(f"cannot read file: {exc}", Location(shown)) from exc
+    check_nesting(source, shown)
     try:
         tree = hcl2.parses_to_tree(source)
     except LarkError as exc:
