@@ -37,7 +37,6 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
     if outcome is None:
         return PipelineResult(status=Status.ERROR, error="no live state was read for this pipeline", **base)
     base["region"] = base["region"] or outcome.region   # where the reader looked: --region, the AWS chain...
-    base["region"] = base["region"] or outcome.region   # where the reader looked: --region, the AWS chain...
     if outcome.status is LiveStatus.MISSING:
         return PipelineResult(status=Status.MISSING, error=None, **{**base, "notes": declared.notes + ((outcome.error,) if outcome.error else ())})
     if outcome.status is LiveStatus.ERROR or outcome.pipeline is None:

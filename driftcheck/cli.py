@@ -150,6 +150,7 @@ def _source_options(declaration: dict[str, Any], region: str | None, profile: st
             region=_default_region(region, profile),
             account_id=declaration["account_id"],
             stack_name=declaration["stack_name"],
+            offline=settings is None,
         ),
         # read only once a template is found among the paths: no AWS call when nothing would use it
         stacks=(lambda: _read_stacks(stacks, settings)) if stacks and settings is not None else None,
