@@ -101,3 +101,26 @@ def test_an_oversized_tf_file_in_a_child_module_is_refused(cli, tmp_path):
     assert f"{big}: error: Terraform file is larger than 4194304 bytes" in run.stderr
     statuses = {p["id"]: p["status"] for p in run.report["pipelines"]}
     assert statuses == {"aws_imagebuilder_image_pipeline.ok": "drifted", "module.mod.aws_imagebuilder_image_pipeline.mod": "error"}
+
+
+@pytest.mark.parametrize(
+    ("expression", "setting", "message"),
+    [
+        ('length(fileset("/", "**"))', ("DRIFTCHECK_TF_TIMEOUT", "2"), "Terraform evaluation stopped after 2 s (driftcheck's limit, DRIFTCHECK_TF_TIMEOUT)"),
+        ('length(fileset("/", "**"))', ("DRIFTCHECK_TF_MEMORY_MB", "1536"), "Terraform evaluation ran out of memory (1536 MB, driftcheck's limit, DRIFTCHECK_TF_MEMORY_MB)"),
+    ],
+)
+def test_an_expression_that_makes_the_evaluator_run_away_is_stopped_and_reported(cli, tmp_path, monkeypatch, expression, setting, message):
+    monkeypatch.setenv(*setting)
+    if setting[0] == "DRIFTCHECK_TF_MEMORY_MB":
+        monkeypatch.setenv("DRIFTCHECK_TF_TIMEOUT", "120")
+    (tmp_path / "main.tf").write_text(f'locals {{\n  huge = {expression}\n}}\n\n' + OK)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "main.tf").write_text(OK.replace('"ok"', '"other"'))
+    run = cli("check", str(tmp_path), str(other), "--live", str(DEMO_LIVE), "--region", "us-east-1")
+    assert run.exit_code == 2
+    assert f"{tmp_path}: error: {message}" in run.stderr
+    statuses = {p["id"]: (p["status"], p["source"]["file"]) for p in run.report["pipelines"]}
+    assert statuses["aws_imagebuilder_image_pipeline.ok"] == ("error", str(tmp_path / "main.tf"))  # not lost
+    assert statuses["aws_imagebuilder_image_pipeline.other"] == ("drifted", str(other / "main.tf"))  # the other root is checked

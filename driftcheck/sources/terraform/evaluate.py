@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tfparse
-
 from driftcheck.model import InputError, Location
 from driftcheck.sources import files
 from driftcheck.sources.terraform.modules import ModuleTree, display
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
+from driftcheck.sources.terraform.tfparse_process import EvaluatorError, EvaluatorLimit, load_from_path
 from driftcheck.sources.terraform.syntax import Block, dynamic_blocks_last_lines, has_dynamic_before_static
 from driftcheck.sources.terraform.variables import RootVariables, VarFile, bad_var_file, collect_variables
 
@@ -147,16 +146,20 @@ def _evaluate(
             vars_paths=[os.path.relpath(v.path, tf_root) for v in var_files],
         )
         try:
-            result.document = tfparse.load_from_path(str(tf_root), stop_on_hcl_error=True, **kwargs)
+            result.document = load_from_path(str(tf_root), stop_on_hcl_error=True, **kwargs)
             break
-        except tfparse.ParseError as exc:
+        except EvaluatorLimit:
+            raise
+        except EvaluatorError as exc:
             bad = bad_var_file(str(exc), tf_root, var_files)
             if bad is None:
                 result.syntax_failed = True
                 result.errors.extend(_diagnostics(str(exc), tree, tf_root))
                 try:
-                    result.document = tfparse.load_from_path(str(tf_root), stop_on_hcl_error=False, **kwargs)
-                except tfparse.ParseError as again:
+                    result.document = load_from_path(str(tf_root), stop_on_hcl_error=False, **kwargs)
+                except EvaluatorLimit:
+                    raise
+                except EvaluatorError as again:
                     result.errors.append(InputError(Location(tree.shown_root), f"cannot evaluate Terraform: {again}"))
                 break
             # report it, leave it out and evaluate the rest: its variables become unknown
@@ -265,8 +268,10 @@ def _diagnostics(message: str, tree: ModuleTree, tf_root: Path) -> list[InputErr
 def check_module_syntax(directory: Path, tree: ModuleTree) -> list[InputError]:
     """Syntax errors of one child module as the Go HCL parser sees them (python-hcl2's grammar is not Terraform's)."""
     try:
-        tfparse.load_from_path(str(directory), stop_on_hcl_error=True, allow_downloads=False)
-    except tfparse.ParseError as exc:
+        load_from_path(str(directory), stop_on_hcl_error=True, allow_downloads=False)
+    except EvaluatorLimit:
+        return []
+    except EvaluatorError as exc:
         text = str(exc).removeprefix("unable to create TerraformConverter: ")
         match = _DIAGNOSTIC.search(text)
         if match:

@@ -31,6 +31,7 @@ from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, disp
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
 from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_for, provider_syntax, tags_all
 from driftcheck.sources.terraform.syntax import Block, Expr
+from driftcheck.sources.terraform.tfparse_process import EvaluatorLimit
 
 log = logging.getLogger(__name__)
 _META = ("count", "for_each")
@@ -100,6 +101,22 @@ class _Root:
             pipelines = [p for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for p in self._block_pipelines(s, b, set())]
             pipelines += [self._error(f"{RESOURCE_TYPE}.{name}", where, scopes[0].problem) for name, where in scopes[0].module.unparsed_pipelines()]
             return SourceResult(tuple(pipelines), tuple(errors))
+        try:
+            return self._evaluated(scopes, errors, broken)
+        except EvaluatorLimit as exc:  # the root could not be evaluated within bounds: every pipeline says so
+            errors.append(InputError(Location(self.shown_root), str(exc)))
+            self._use(Evaluation(document={}))
+            message = f"cannot be evaluated: {exc}"
+            pipelines = [
+                self._error(f"{prefix}{RESOURCE_TYPE}.{b.labels[1]}", b.location, message)
+                for s in scopes
+                for b in s.module.blocks("resource")
+                if _is_pipeline(b) and self._wanted(b.location.file)
+                for prefix in {p for p, _ in [(s.prefix, None)]}
+            ]
+            return SourceResult(tuple(pipelines), tuple(errors))
+
+    def _evaluated(self, scopes: list[Scope], errors: list[InputError], broken: dict[Path, list[InputError]]) -> SourceResult:
         probes = self._plan_probes(scopes)
         passes = self._passes(scopes)
         counted = [(b, m) for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for m in _META if m in b.attributes]
