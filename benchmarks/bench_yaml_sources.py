@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from driftcheck.sources import SourceOptions, collect  # noqa: E402
 from driftcheck.sources.cloudformation import CloudFormationOptions  # noqa: E402
-from driftcheck.sources.located import DocumentError  # noqa: E402
-from driftcheck.sources.yamldoc import load_text  # noqa: E402
+from driftcheck.sources.yaml_tree import DocumentError  # noqa: E402
+from driftcheck.sources.yaml_tree import load_text  # noqa: E402
 
 ARN = "arn:aws:imagebuilder:us-east-1:111122223333:{}"
 

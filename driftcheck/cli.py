@@ -29,7 +29,7 @@ from driftcheck.safe_text import encode_utf8, multi_line, one_line
 from driftcheck.sources import TFVARS_SUFFIXES, SourceOptions, collect
 from driftcheck.sources.cloudformation import CloudFormationOptions, StackBinding
 from driftcheck.sources.terraform import TerraformOptions
-from driftcheck.sources.tfstate import read_state
+from driftcheck.sources.terraform.state import read_state
 
 EXIT_TROUBLE = 2
 

@@ -18,7 +18,7 @@ from driftcheck.frozen import thaw
 from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult
 from driftcheck.sources.terraform import TerraformOptions, TerraformSource
-from driftcheck.sources.tfstate import load_state
+from driftcheck.sources.terraform.state import load_state
 
 INFRA = "arn:aws:imagebuilder:us-east-1:111122223333:infrastructure-configuration/infra"
 RECIPE = "arn:aws:imagebuilder:us-east-1:111122223333:image-recipe/base/1.0.0"

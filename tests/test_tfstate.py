@@ -11,7 +11,7 @@ import pytest
 from driftcheck.errors import SourceError
 from driftcheck.frozen import thaw
 from driftcheck.model import Location
-from driftcheck.sources.tfstate import MAX_STATE_BYTES, TerraformState, load_state, read_state
+from driftcheck.sources.terraform.state import MAX_STATE_BYTES, TerraformState, load_state, read_state
 
 P = "arn:aws:imagebuilder:us-east-1:111122223333:image-pipeline/"
 
@@ -312,7 +312,7 @@ def test_devices_and_fifos_are_refused_without_reading(tmp_path):
 
 
 def test_state_over_the_cap_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr("driftcheck.sources.tfstate.MAX_STATE_BYTES", 100)
+    monkeypatch.setattr("driftcheck.sources.terraform.state.MAX_STATE_BYTES", 100)
     path = write(tmp_path, {"version": 4, "resources": [], "pad": "x" * 100})
     with pytest.raises(SourceError) as caught:
         load_state(path)

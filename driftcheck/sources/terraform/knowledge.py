@@ -15,7 +15,7 @@ from typing import Any
 from driftcheck.sources.terraform.evaluate import Evaluation
 from driftcheck.sources.terraform.modules import Scope
 from driftcheck.sources.terraform.syntax import Expr, Reference
-from driftcheck.sources.tfstate import TerraformState
+from driftcheck.sources.terraform.state import TerraformState
 
 INSTANCE_KEY = re.compile(r'\[[^\]]*\]')
 

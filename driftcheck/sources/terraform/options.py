@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from driftcheck.sources.tfstate import TerraformState
+from driftcheck.sources.terraform.state import TerraformState
 
 RESOURCE_TYPE = "aws_imagebuilder_image_pipeline"
 
