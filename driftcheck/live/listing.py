@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from driftcheck.live.paging import pages
 from driftcheck.live.session import AwsCallError, AwsSettings, call
 
 PAGE_SIZE = 100        # the model's maximum: 10 pages for 1,000 pipelines instead of 40
-MAX_PAGES = 10_000     # a service that always returns a token must not hang us
 
 
 def list_pipelines(settings: AwsSettings, client: Any, name: str | None = None) -> list[Mapping[str, Any]]:
@@ -21,20 +21,14 @@ def list_pipelines(settings: AwsSettings, client: Any, name: str | None = None) 
     if name is not None:
         kwargs["filters"] = [{"name": "name", "values": [name]}]
     found: list[Mapping[str, Any]] = []
-    seen: set[str] = set()
-    for page in range(1, MAX_PAGES + 1):
+
+    def fetch(page: int, request: dict[str, Any]) -> Mapping[str, Any]:
         try:
-            answer = call(settings, "ListImagePipelines", client.list_image_pipelines, **kwargs)
+            return call(settings, "ListImagePipelines", client.list_image_pipelines, **request)
         except AwsCallError as exc:
             where = f"page {page} of the listing, after {len(found)} pipeline(s)" if page > 1 else "first page of the listing"
             raise AwsCallError(f"{exc} [{where}]", exc.code, exc.attempts) from exc
-        items = answer.get("imagePipelineList") or []
-        found.extend(item for item in items if isinstance(item, Mapping))
-        token = answer.get("nextToken")
-        if not token:
-            return found
-        if token in seen:
-            raise AwsCallError("ListImagePipelines: pagination repeats a nextToken", "Pagination")
-        seen.add(token)
-        kwargs["nextToken"] = token
-    raise AwsCallError("ListImagePipelines: pagination did not end", "Pagination")
+
+    for answer in pages("ListImagePipelines", fetch, "nextToken", kwargs):
+        found.extend(item for item in answer.get("imagePipelineList") or [] if isinstance(item, Mapping))
+    return found

@@ -15,10 +15,10 @@ from typing import Any
 import botocore.exceptions
 
 from driftcheck.frozen import freeze
+from driftcheck.live.paging import pages
 from driftcheck.live.session import AwsCallError, AwsSettings, call, cloudformation_client
 
 DESCRIBE_RESOURCES_LIMIT = 100   # DescribeStackResources answers with at most this many resources
-MAX_PAGES = 10_000               # a service that always returns a token must not hang us
 MASKED = "****"                  # what CloudFormation shows instead of a NoEcho parameter's value
 STACK_NOT_FOUND = "StackNotFound"
 
@@ -85,18 +85,10 @@ def _list_resources(settings: AwsSettings, client: Any, stack_id: str, stack: st
     """Every resource summary of the stack, all pages of ListStackResources (each page retried on its own)."""
     kwargs: dict[str, Any] = {"StackName": stack_id}
     found: list[Any] = []
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        page = _call(settings, "ListStackResources", client.list_stack_resources, stack, region, **kwargs)
+    fetch = lambda _page, request: _call(settings, "ListStackResources", client.list_stack_resources, stack, region, **request)  # noqa: E731
+    for page in pages("ListStackResources", fetch, "NextToken", kwargs):
         found.extend(page.get("StackResourceSummaries") or ())
-        token = page.get("NextToken")
-        if not token:
-            return found
-        if token in seen:
-            raise AwsCallError("ListStackResources: pagination repeats a NextToken", "Pagination")
-        seen.add(token)
-        kwargs["NextToken"] = token
-    raise AwsCallError("ListStackResources: pagination did not end", "Pagination")
+    return found
 
 
 def read_stack(settings: AwsSettings, stack: str) -> DeployedStack:

@@ -40,17 +40,29 @@ def _marker(value: Any) -> str | None:
     return None
 
 
+def _not_evaluated(meta: str, value: Any, text: str, where: str, required: str) -> Expansion | None:
+    """The error for a value the evaluator could not produce (absent, a marker, or null); None for a real value."""
+    if value is MISSING:
+        return Expansion((), f"{meta} = {text} ({where}) was not evaluated by the evaluator")
+    marker = _marker(value)
+    if marker is not None:
+        return Expansion((), f"{meta} = {text} ({where}) cannot be evaluated: {marker} has no value (a missing key or attribute?)")
+    if value is None:
+        return Expansion(
+            (),
+            f"{meta} = {text} ({where}) evaluates to null or fails to evaluate (a failing function call, a value past a "
+            f"function's limit, or null); Terraform requires {required}",
+        )
+    return None
+
+
 def validate_count(value: Any, expr: Expr, file: str) -> Expansion:
     """Instance keys for a count value, with Terraform's rules."""
     where = _where(expr, file)
     text = expr.text.strip()
-    if value is MISSING:
-        return Expansion((), f"count = {text} ({where}) was not evaluated by the evaluator")
-    marker = _marker(value)
-    if marker is not None:
-        return Expansion((), f"count = {text} ({where}) cannot be evaluated: {marker} has no value (a missing key or attribute?)")
-    if value is None:
-        return Expansion((), f"count = {text} ({where}) evaluates to null or fails to evaluate (a failing function call, a value past a function's limit, or null); Terraform requires a whole number")
+    failed = _not_evaluated("count", value, text, where, "a whole number")
+    if failed is not None:
+        return failed
     number: Any = value
     if isinstance(value, bool):
         return Expansion((), f"count = {text} ({where}) is {json.dumps(value)}, but count must be a whole number")
@@ -74,13 +86,9 @@ def validate_for_each(value: Any, expr: Expr, file: str) -> Expansion:
     """Instance keys for a for_each value, with Terraform's rules (a map, or a set of strings)."""
     where = _where(expr, file)
     text = " ".join(expr.text.split())
-    if value is MISSING:
-        return Expansion((), f"for_each = {text} ({where}) was not evaluated by the evaluator")
-    marker = _marker(value)
-    if marker is not None:
-        return Expansion((), f"for_each = {text} ({where}) cannot be evaluated: {marker} has no value (a missing key or attribute?)")
-    if value is None:
-        return Expansion((), f"for_each = {text} ({where}) evaluates to null or fails to evaluate (a failing function call, a value past a function's limit, or null); Terraform requires a map or a set of strings")
+    failed = _not_evaluated("for_each", value, text, where, "a map or a set of strings")
+    if failed is not None:
+        return failed
     if isinstance(value, Mapping):
         keys = [str(k) for k in value]
     elif isinstance(value, list):
