@@ -76,7 +76,9 @@ def load_from_path(path: str, **kwargs: Any) -> dict[str, Any]:
             raise EvaluatorError(answer["error"])
         return answer["document"]
     stderr = done.stderr.decode("utf-8", "replace")
-    if "out of memory" in stderr or "cannot allocate memory" in stderr or done.returncode == -9 or "MemoryError" in stderr:
+    # under the address-space limit the Go runtime fails either to allocate or to start a thread
+    exhausted = ("out of memory", "cannot allocate memory", "MemoryError", "pthread_create failed", "Resource temporarily unavailable")
+    if done.returncode == -9 or any(marker in stderr for marker in exhausted):
         raise EvaluatorLimit(
             f"Terraform evaluation ran out of memory ({memory} MB, driftcheck's limit, DRIFTCHECK_TF_MEMORY_MB): an expression "
             "makes the evaluator hold too much (file() of an endless stream, fileset() over a large tree?)"
