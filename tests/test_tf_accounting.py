@@ -210,3 +210,19 @@ def test_recursive_module_calls_are_an_input_error_in_bounded_time(cli, tmp_path
     assert found["module.a.aws_imagebuilder_image_pipeline.pa"] == "missing"
     if shape == "a-b-a":
         assert found["module.a.module.b.aws_imagebuilder_image_pipeline.pb"] == "missing"
+
+
+def test_a_for_each_set_keeps_each_key_and_each_value_when_given_to_the_evaluator_as_a_literal(cli, tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  apps = ["web", "api", "a \\"quoted\\" ${"$"}{x}"]\n}\n\n'
+        'resource "aws_imagebuilder_image_pipeline" "p" {\n  for_each = toset(local.apps)\n'
+        '  name = "app-${each.key}"\n  description = "for ${each.value}"\n'
+        f'  image_recipe_arn = "{RECIPE}"\n  infrastructure_configuration_arn = "{INFRA}"\n}}\n'
+    )
+    run = cli("check", str(tmp_path), "--live", str(tmp_path), "--region", "us-east-1", "--format", "json", "--output", str(tmp_path / "r.json"))
+    found = {p["id"]: p["name"] for p in run.report["pipelines"]}
+    assert found == {
+        'aws_imagebuilder_image_pipeline.p["web"]': "app-web",
+        'aws_imagebuilder_image_pipeline.p["api"]': "app-api",
+        'aws_imagebuilder_image_pipeline.p["a \\"quoted\\" ${x}"]': 'app-a "quoted" ${x}',
+    }
