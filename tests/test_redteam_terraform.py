@@ -254,3 +254,43 @@ def test_templatefile_with_literal_arguments_is_compared(cli, tmp_path):
     run = check(cli, tmp_path)
     assert run.paths("aws_imagebuilder_image_pipeline.p") == {"description": ("Pipeline for prod", "Pipeline for staging")}
     assert run.exit_code == 1
+
+
+@pytest.mark.xfail(strict=True, reason="a .tf.json pipeline whose count depends on an unset variable is reported as an invented [0] instance, in_sync, exit 0")
+def test_tf_json_count_over_an_unset_variable_is_an_error_not_an_invented_instance(cli, tmp_path):
+    (tmp_path / "variables.tf").write_text('variable "n" {\n  type = number\n}\n')
+    (tmp_path / "main.tf.json").write_text(json.dumps({
+        "resource": {"aws_imagebuilder_image_pipeline": {"p": {
+            "count": "${var.n}", "name": "web-${count.index}", "image_recipe_arn": RECIPE, "infrastructure_configuration_arn": INFRA,
+        }}}
+    }, indent=2))
+    live_response(tmp_path / "live", "web-0")
+    run = check(cli, tmp_path)
+    # Terraform cannot plan without var.n: the block is one error entry asking for it, never p[0]
+    entry = only(run)
+    assert entry["id"] == "aws_imagebuilder_image_pipeline.p" and entry["status"] == "error"
+    assert "pass --var n=" in entry["error"]
+    assert run.exit_code == 2
+
+
+@pytest.mark.xfail(strict=True, reason="for_each over a whole resource inside a child module is an error entry ('only in the root module') although --state lists its instances")
+def test_for_each_over_state_resource_inside_a_child_module(cli, tmp_path):
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.tf").write_text(
+        'resource "aws_imagebuilder_image_recipe" "r" {\n  for_each = toset(["api", "web"])\n  name = each.key\n}\n\n'
+        'resource "aws_imagebuilder_image_pipeline" "p" {\n  for_each = aws_imagebuilder_image_recipe.r\n'
+        f'  name = "app-${{each.key}}"\n  image_recipe_arn = each.value.arn\n  infrastructure_configuration_arn = "{INFRA}"\n}}\n'
+    )
+    (tmp_path / "main.tf").write_text('module "m" {\n  source = "./mod"\n}\n')
+    recipes_state(tmp_path / "state.json", ["api", "web"])
+    state = json.loads((tmp_path / "state.json").read_text())
+    state["resources"][0]["module"] = "module.m"
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    live_response(tmp_path / "live", "app-api", imageRecipeArn=f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-recipe/api/1.x.x")
+    live_response(tmp_path / "live", "app-web", imageRecipeArn=f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-recipe/web/2.x.x")
+    run = check(cli, tmp_path, "--state", str(tmp_path / "state.json"))
+    assert run.pipeline('module.m.aws_imagebuilder_image_pipeline.p["api"]')["status"] == "in_sync"
+    assert run.paths('module.m.aws_imagebuilder_image_pipeline.p["web"]') == {
+        "imageRecipeArn": (f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-recipe/web/1.x.x", f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-recipe/web/2.x.x")
+    }
+    assert run.exit_code == 1
