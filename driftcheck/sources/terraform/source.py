@@ -251,8 +251,8 @@ class _Root:
         return found
 
     def _literal_sets(self, scopes: list[Scope], taken: list[tuple]) -> list[tuple[Block, str, str]]:
-        """``for_each`` over a set of strings, given to the evaluator as the literal map it stands for
-        (``{"a" = "a", ...}``: each.key and each.value are the element, as for a set).
+        """``for_each`` over a set of strings or a map of scalars, given to the evaluator as the literal map it stands
+        for (``{"a" = "a", ...}``: for a set, each.key and each.value are the element).
 
         The evaluator re-evaluates a for_each expression once per instance, so a set built by an expression
         costs it quadratic time (300 elements: 3.9 s; the same as a literal: 0.7 s). Only done when every
@@ -269,11 +269,17 @@ class _Root:
                     continue
                 values = [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, problem in self.module_instances(scope) if problem is None]
                 first = values[0] if values else None
-                if not isinstance(first, list) or len(first) < 2 or any(v != first for v in values):
+                if not isinstance(first, (list, Mapping)) or len(first) < 2 or any(v != first for v in values):
                     continue
-                if not all(isinstance(item, str) for item in first) or len(set(first)) != len(first):
-                    continue  # not a set of strings: validation reports it
-                body = ", ".join(f"{hcl_string(item)} = {hcl_string(item)}" for item in sorted(first))
+                if isinstance(first, list):
+                    if not all(isinstance(item, str) for item in first) or len(set(first)) != len(first):
+                        continue  # not a set of strings: validation reports it
+                    pairs = {item: item for item in first}
+                else:
+                    if not all(isinstance(v, (str, int, float, bool)) for v in first.values()):
+                        continue  # each.value is a structure: left to the evaluator as written
+                    pairs = dict(first)
+                body = ", ".join(f"{hcl_string(str(k))} = {_hcl_scalar(v)}" for k, v in sorted(pairs.items()))
                 found.append((block, "for_each", f"for_each = {{{body}}}"))
         return found
 
@@ -567,6 +573,15 @@ class _Root:
             fields=freeze({}),
             error=message,
         )
+
+
+def _hcl_scalar(value: Any) -> str:
+    """A string, number or bool as an HCL literal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return hcl_string(value)
 
 
 def _without_whole_resources(expr: Expr) -> list:
