@@ -241,8 +241,8 @@ def discover(paths: Iterable[str]) -> Discovery:
             for child in other:
                 log.info("%s: skipped: %s, not a regular file; not opened", Path(shown) / child.name, _kind_of(child))
             odd_tf = [child for child in other if _terraform_reads(child)]
-            found = terraform_dir = any(child.suffix == ".tf" for child in regular)
-            if odd_tf and (terraform_dir or any(child.suffix == ".tf" for child in odd_tf)):
+            found = terraform_dir = any(child.name.endswith((".tf", ".tf.json")) for child in regular)
+            if odd_tf and (terraform_dir or any(child.name.endswith((".tf", ".tf.json")) for child in odd_tf)):
                 # Terraform reads a module's directory whole, so a FIFO there would block it: the module is not read.
                 errors.extend(
                     InputError(
@@ -258,7 +258,7 @@ def discover(paths: Iterable[str]) -> Discovery:
                 why = _terraform_file_skipped(child, terraform_dir)
                 if why is not None:
                     log.info("%s: skipped: %s", Path(shown) / child.name, why)
-            for child in (p for p in regular if _is_document(p)):
+            for child in (p for p in regular if _is_document(p) and not p.name.endswith(".tf.json")):
                 found = classify(child, str(Path(shown) / child.name), explicit=False) or found
             if not found:
                 errors.append(InputError(Location(shown), "nothing to check here: no .tf files, CloudFormation templates or driftcheck pipeline files"))

@@ -9,7 +9,7 @@ from typing import Any
 from driftcheck.fields import NO_DEFAULT, FieldSpec, TfMode
 from driftcheck.model import Location, Unresolved
 from driftcheck.sources.terraform.knowledge import NOT_FOUND, Knowledge
-from driftcheck.sources.terraform.modules import Scope
+from driftcheck.sources.terraform.modules import Scope, call_input
 from driftcheck.sources.terraform.syntax import Block, Expr
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -75,7 +75,7 @@ class Converter:
             source = self.scope.module.local(ref.steps[1])
         elif ref.root == "var" and self.scope.calls:
             scope, call = self.scope.calls[-1]
-            source = call.attributes.get(ref.steps[1])
+            source = call_input(call, self.scope.module, ref.steps[1])
         if source is None:
             return None
         inner = Converter(self.knowledge, scope, None)

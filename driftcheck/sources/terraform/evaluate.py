@@ -223,7 +223,7 @@ def _working_copy(
                     expr = block.attributes.get(meta) if neutral_block is block else None
                     if expr is not None and expr.span[1] > expr.span[0]:
                         attribute = file_index.source[expr.span[0]:expr.span[1]]
-                        new = replacement[0] if replacement else "count = 0"
+                        new = replacement[0] if replacement else "count = 0"  # "" leaves the attribute out
                         text = text.replace(attribute, new + "\n" * (attribute.count("\n") - new.count("\n")), 1)
                 if text != original:
                     edits.setdefault(id(file_index), (file_index, []))[1].append((start, end, text))

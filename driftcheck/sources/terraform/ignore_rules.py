@@ -24,9 +24,39 @@ _STEP = re.compile(r'\s*(?:\.?\s*(?P<name>[A-Za-z_][\w-]*)|\[\s*(?P<index>"(?:[^
 _TF_ONLY = {"tags_all": "tags"}
 
 
+def _without_comments(text: str) -> str:
+    """HCL text with ``#``, ``//`` and ``/* */`` comments removed (strings kept)."""
+    out, i, quote = [], 0, False
+    while i < len(text):
+        char = text[i]
+        if quote:
+            out.append(char)
+            if char == "\\" and i + 1 < len(text):
+                out.append(text[i + 1])
+                i += 2
+                continue
+            quote = char != '"'
+        elif char == '"':
+            quote = True
+            out.append(char)
+        elif char == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+            out.append(" ")
+            continue
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out)
+
+
 def _split_items(text: str) -> list[str]:
     """The top-level items of an HCL list literal's text."""
-    body = text.strip()
+    body = _without_comments(text).strip()
     if body.startswith("[") and body.endswith("]"):
         body = body[1:-1]
     items, depth, current, quote = [], 0, "", False
@@ -44,7 +74,7 @@ def _split_items(text: str) -> list[str]:
             current += char
     if current.strip():
         items.append(current.strip())
-    return [re.sub(r"#.*$|//.*$", "", item, flags=re.MULTILINE).strip() for item in items if item.strip()]
+    return [item.strip() for item in items if item.strip()]
 
 
 def api_path(tf_path: str) -> str | None:
@@ -52,6 +82,7 @@ def api_path(tf_path: str) -> str | None:
     text = tf_path.strip()
     if text.startswith('"') and text.endswith('"'):  # Terraform 0.11 quoted form
         text = text[1:-1]
+    text = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", text)  # legacy index form: schedule.0.schedule_expression
     spec: FieldSpec | None = pipeline_model()
     out: list[str] = []
     position = 0
@@ -102,7 +133,7 @@ def lifecycle_rules(block: Block | None) -> tuple[list[IgnoreRule], list[str]]:
             continue
         where = Location(lifecycle.location.file, expr.line)
         reason = f"lifecycle.ignore_changes at {where}"
-        text = expr.text.strip()
+        text = _without_comments(expr.text).strip()
         if text in ("all", '"all"'):
             rules.append(IgnoreRule("*", reason))
             continue
@@ -136,3 +167,24 @@ def ignore_tags_rules(shown: Callable[[str], str], provider: Mapping[str, Any] |
             if isinstance(prefix, str):
                 rules.append(IgnoreRule(f"tags.{prefix}", reason, prefix=True))
     return rules
+
+
+def lifecycle_rules_of_value(lifecycle: Any, where: Location) -> tuple[list[IgnoreRule], list[str]]:
+    """``ignore_changes`` from an evaluated ``lifecycle`` (a block the syntax index does not read, e.g. .tf.json)."""
+    entries = lifecycle if isinstance(lifecycle, list) else [lifecycle]
+    rules: list[IgnoreRule] = []
+    notes: list[str] = []
+    reason = f"lifecycle.ignore_changes at {where}"
+    for entry in entries:
+        value = entry.get("ignore_changes") if isinstance(entry, Mapping) else None
+        if value in ("all", "${all}"):
+            rules.append(IgnoreRule("*", reason))
+            continue
+        for item in value if isinstance(value, list) else []:
+            text = str(item).removeprefix("${").removesuffix("}")
+            path = api_path(text)
+            if path is None:
+                notes.append(f"{where}: ignore_changes entry {text} names no attribute driftcheck compares")
+            else:
+                rules.append(IgnoreRule(path, reason))
+    return rules, notes

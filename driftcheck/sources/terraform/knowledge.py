@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from driftcheck.sources.terraform.evaluate import Evaluation
-from driftcheck.sources.terraform.modules import Scope
+from driftcheck.sources.terraform.modules import Scope, call_input
 from driftcheck.sources.terraform.syntax import Expr, Reference
 from driftcheck.sources.terraform.state import TerraformState
 
@@ -76,8 +76,9 @@ class Knowledge:
                 return None
             return f"var.{name} has no value (pass --var {name}=... or a --var-file)"
         parent, call = scope.calls[-1]
-        if name in call.attributes:
-            inner = self.unknown(member(call.attributes[name], rest).references, parent, depth + 1)
+        given = call_input(call, scope.module, name)
+        if given is not None:
+            inner = self.unknown(member(given, rest).references, parent, depth + 1)
             return f"var.{name} of module.{call.labels[0]} depends on {'; '.join(inner)}" if inner else None
         if variable is not None and "default" in variable.attributes:
             return None
@@ -101,8 +102,9 @@ class Knowledge:
         variable = scope.module.variable(name)
         if scope.calls:
             parent, call = scope.calls[-1]
-            if name in call.attributes:
-                return call.attributes[name], parent
+            given = call_input(call, scope.module, name)
+            if given is not None:
+                return given, parent
         elif name in self.evaluation.provided:
             return False
         if variable is not None and "default" in variable.attributes:

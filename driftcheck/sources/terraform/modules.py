@@ -39,6 +39,7 @@ class Module:
     # files that cannot be read safely (not regular, too large, nested too deep): the module is not evaluated
     unreadable: list[InputError] = field(default_factory=list)
     limited: list[InputError] = field(default_factory=list)  # files past the nesting limit: not indexed, still evaluated
+    overrides: list[FileIndex] = field(default_factory=list)  # override files, already merged into the blocks above
 
     def blocks(self, block_type: str) -> Iterator[Block]:
         """Top-level blocks of one type, across the module's files."""
@@ -86,6 +87,10 @@ class Scope:
         return ".".join(call.labels[0] for _, call in self.calls)
 
 
+def _is_override(name: str) -> bool:
+    return name in ("override.tf", "override.tf.json") or name.endswith(("_override.tf", "_override.tf.json"))
+
+
 def _kind(path: Path) -> str:
     try:
         return files.describe_kind(path.stat().st_mode)
@@ -97,6 +102,31 @@ def display(path: Path, root: Path, shown_root: str) -> str:
     """A file as the user would name it: relative to the root as given (``../shared/mod`` included)."""
     relative = os.path.relpath(path.parent.resolve() / path.name, root.resolve())  # the file itself may be a symlink loop
     return os.path.normpath(os.path.join(shown_root, relative))
+
+
+def call_input(call: Block, module: Module, name: str) -> Expr | None:
+    """The expression a module call gives variable ``name``; None when it gives none. ``null`` for a variable
+    declared ``nullable = false`` counts as none: Terraform then uses the variable's default."""
+    expr = call.attributes.get(name)
+    if expr is not None and expr.text.strip() == "null":
+        variable = module.variable(name)
+        if variable is not None and "nullable" in variable.attributes and variable.attributes["nullable"].text.strip() == "false":
+            return None
+    return expr
+
+
+def ignored_null_inputs(scopes: list[Scope]) -> list[tuple[Block, str, str]]:
+    """Module call inputs that are ``null`` for a non-nullable variable: left out of the working copy, so the
+    evaluator uses the default as Terraform does (as (call block, input name, replacement "") edits)."""
+    found: list[tuple[Block, str, str]] = []
+    for scope in scopes:
+        if not scope.calls:
+            continue
+        _, call = scope.calls[-1]
+        for name, expr in call.attributes.items():
+            if expr.text.strip() == "null" and call_input(call, scope.module, name) is None and not any(c is call and n == name for c, n, _ in found):
+                found.append((call, name, ""))
+    return found
 
 
 def call_source(call: Block) -> str:
@@ -149,8 +179,28 @@ class ModuleTree:
                 self.syntax_errors.append(exc)
                 module.unparsed.append((shown, text))
         self.errors.extend(module.unreadable)
+        self._merge_overrides(module)
         self._duplicates(module)
         return module
+
+    def _merge_overrides(self, module: Module) -> None:
+        """Terraform's override files (``override.tf``, ``*_override.tf``): each block is merged into the block of
+        the same address, attribute by attribute, a nested block type replacing all of that type."""
+        overrides = [f for f in module.files if _is_override(f.path.name)]
+        if not overrides:
+            return
+        module.files = [f for f in module.files if not _is_override(f.path.name)]
+        for override in sorted(overrides, key=lambda f: f.path.name):
+            for block in override.blocks:
+                base = next((b for f in module.files for b in f.blocks if b.type == block.type and b.labels == block.labels), None)
+                if base is None:
+                    if block.type in ("resource", "data", "module", "variable", "output"):
+                        self.errors.append(InputError(block.location, f"override for {' '.join((block.type, *block.labels))} has no base block to override; Terraform refuses it"))
+                    continue
+                base.attributes.update(block.attributes)
+                replaced = {nested.type for nested in block.blocks}
+                base.blocks = [nested for nested in base.blocks if nested.type not in replaced] + list(block.blocks)
+        module.overrides = overrides
 
     def _duplicates(self, module: Module) -> None:
         """Two blocks with one address in one module: an input error at both lines, as Terraform refuses it."""
@@ -206,7 +256,7 @@ class ModuleTree:
         if not source:
             return None, f'module "{name}" has no literal source'
         if source.startswith(_LOCAL_SOURCE):
-            directory = scope.module.directory / source.split("//")[0]
+            directory = Path(os.path.normpath(scope.module.directory / source))  # Terraform cleans local paths: a//b is a/b
             if key in self._installed and self._installed[key].is_dir():
                 directory = self._installed[key]
             if not directory.is_dir():

@@ -25,9 +25,9 @@ from driftcheck.sources.base import SourceResult
 from driftcheck.sources.terraform.convert import Converter, collect_ids
 from driftcheck.sources.terraform.evaluate import PROBE_PREFIX, Evaluation, Probe, check_module_syntax, evaluate
 from driftcheck.sources.terraform.expansion import Expansion, validate
-from driftcheck.sources.terraform.ignore_rules import ignore_tags_rules, lifecycle_rules
+from driftcheck.sources.terraform.ignore_rules import ignore_tags_rules, lifecycle_rules, lifecycle_rules_of_value
 from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, NOT_FOUND, Knowledge
-from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, display
+from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, display, ignored_null_inputs
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
 from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_for, provider_syntax, tags_all
 from driftcheck.sources.terraform.syntax import Block, Expr
@@ -122,16 +122,17 @@ class _Root:
         passes = self._passes(scopes)
         counted = [(b, m) for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for m in _META if m in b.attributes]
         self.neutralized: list[tuple[Block, str]] = []
+        inputs = ignored_null_inputs(scopes)
         if counted:
             # first learn every count/for_each value with the pipelines' own expansion switched off, so that an
             # invalid or huge value never reaches the evaluator's expansion (which is slow per instance)
-            self._use(evaluate(self.tree, self.options, probes, passes, counted))
+            self._use(evaluate(self.tree, self.options, probes, passes, counted + inputs))
             self.neutralized = self._invalid_expansions(scopes)
             rewrites = self.neutralized + self._numeric_counts(scopes) + self._state_rewrites(scopes)
             rewrites += self._literal_sets(scopes, rewrites)
-            self._use(evaluate(self.tree, self.options, probes, passes, rewrites), keep_probes=True)
+            self._use(evaluate(self.tree, self.options, probes, passes, rewrites + inputs), keep_probes=True)
         else:
-            self._use(evaluate(self.tree, self.options, probes, passes))
+            self._use(evaluate(self.tree, self.options, probes, passes, inputs))
         errors.extend(self._failed_validations(scopes))
         seen = {(e.location, e.message) for e in errors}
         for error in self.evaluation.errors:
@@ -165,6 +166,13 @@ class _Root:
                 continue
             prefix = INSTANCE_KEY.sub("", path.split(f"{RESOURCE_TYPE}.")[0])
             scope = next((s for s in scopes if s.prefix == prefix), scopes[0])
+            problem = _unindexed_expansion_problem(instance)
+            if problem is not None:
+                where = Location(self._shown(str(meta.get("filename", ""))), meta.get("line_start"))
+                plain = path[: path.rindex("[")] if path.endswith("]") else path
+                if not any(p.id == plain for p in pipelines):  # one error per block, not per invented instance
+                    pipelines.append(self._error(plain, where, problem))
+                continue
             pipelines.append(self._pipeline(None, scope, instance))
         if notes:
             pipelines = [DeclaredPipeline(**{**p.__dict__, "notes": p.notes + notes}) for p in pipelines]
@@ -183,7 +191,13 @@ class _Root:
         for instance in document.get(RESOURCE_TYPE, []):
             # tfparse lists `data "aws_imagebuilder_image_pipeline"` blocks under the same key
             if isinstance(instance, Mapping) and instance.get("__tfmeta", {}).get("type", "resource") == "resource":
-                self.by_path[str(instance.get("__tfmeta", {}).get("path", ""))] = instance
+                path = str(instance.get("__tfmeta", {}).get("path", ""))
+                if path in self.by_path:  # an override file's block: the evaluator does not merge it, so merge here
+                    base, over = self.by_path[path], instance
+                    if _is_override_file(str(base.get("__tfmeta", {}).get("filename", ""))):
+                        base, over = over, base
+                    instance = {**base, **{k: v for k, v in over.items() if k not in ("__tfmeta", "id")}}
+                self.by_path[path] = instance
 
     def _invalid_expansions(self, scopes: list[Scope]) -> list[tuple[Block, str]]:
         """Pipeline blocks whose count/for_each is invalid (or too large) in some module instance."""
@@ -427,7 +441,7 @@ class _Root:
             rest = ref.steps[3:] if ref.root == "data" else ref.steps[2:]
             if not rest:  # a whole resource: its instance keys in state
                 base = instance_prefix + ".".join(ref.steps[:3] if ref.root == "data" else ref.steps[:2])
-                keys = sorted(a[len(base):] for a in state.instance_keys(base))
+                keys = sorted(_tf_key(a[len(base):]) for a in state.instance_keys(base))
                 if meta == "for_each" and any(not k.startswith('["') for k in keys):
                     return Expansion((), f"for_each ({where}) is {text}, whose instances are counted, not keyed: Terraform requires a map or a set of strings")
                 if meta == "for_each" and not instance_prefix and not any(b is block for b, *_ in self.neutralized):
@@ -531,7 +545,7 @@ class _Root:
         fields["tags"] = tags
         converter.locations.update(tag_locations)
         region, region_problem = pipeline_region(block, instance, provider, converter, provider_block, provider_converter)
-        rules, notes = lifecycle_rules(block)
+        rules, notes = lifecycle_rules(block) if block is not None else lifecycle_rules_of_value(instance.get("lifecycle"), location)
         rules += ignore_tags_rules(self._shown, provider, provider_block)
 
         arn = None
@@ -573,6 +587,36 @@ class _Root:
             fields=freeze({}),
             error=message,
         )
+
+
+def _is_override_file(filename: str) -> bool:
+    name = os.path.basename(filename)
+    return name in ("override.tf", "override.tf.json") or name.endswith(("_override.tf", "_override.tf.json"))
+
+
+def _unindexed_expansion_problem(instance: Mapping[str, Any]) -> str | None:
+    """For a block the syntax index does not read (a .tf.json file): why its count/for_each cannot be trusted.
+
+    Without the syntax index the references are unknown, so only the evaluated value itself is checked:
+    an unknown one comes back as null, and the evaluator then invents a single instance."""
+    for meta in ("count", "for_each"):
+        if meta in instance:
+            value = instance[meta]
+            if meta == "count" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != int(value)):
+                return f"count is {json.dumps(value)} in a file driftcheck's syntax index does not read (.tf.json): it cannot be evaluated"
+            if meta == "for_each" and not isinstance(value, (Mapping, list)):
+                return f"for_each is {json.dumps(value)} in a file driftcheck's syntax index does not read (.tf.json): it cannot be evaluated"
+    return None
+
+
+def _tf_key(suffix: str) -> str:
+    """An instance key as the evaluator writes it in addresses: ``["café"]`` (state files may write ``["caf\\u00e9"]``)."""
+    if suffix.startswith('["') and suffix.endswith('"]'):
+        try:
+            return f"[{json.dumps(json.loads(suffix[1:-1]), ensure_ascii=False)}]"
+        except ValueError:
+            return suffix
+    return suffix
 
 
 def _hcl_scalar(value: Any) -> str:

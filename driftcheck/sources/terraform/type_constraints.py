@@ -134,7 +134,7 @@ def mismatch(value: Any, spec: TypeSpec, path: str = "", depth: int = 0) -> str 
                 return f"{where}the string {value!r} is not a number"
         return f"{where}{kind} is not a number"
     if spec.kind == "bool":
-        if isinstance(value, bool) or value in ("true", "false"):
+        if isinstance(value, bool) or value in ("true", "false", "1", "0"):  # Terraform converts "1"/"0" too
             return None
         return f"{where}{kind if not isinstance(value, str) else repr(value)} is not a bool"
     if spec.kind in ("list", "set"):

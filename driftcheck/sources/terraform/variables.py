@@ -68,7 +68,7 @@ def collect_variables(
         if root_module.variable(name) is not None:  # Terraform ignores TF_VAR_ for undeclared variables
             found.append(_generated(root_module, workdir, name, raw, f"TF_VAR_{name}", len(found)))
     auto: list[Path] = [root / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (root / n).is_file()]
-    auto += sorted(root.glob("*.auto.tfvars")) + sorted(root.glob("*.auto.tfvars.json"))
+    auto += sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name)  # one name order, as Terraform
     candidates = [(path, display(path, root, shown_root)) for path in auto]
     candidates += [(Path(path), str(path)) for path in var_files]
     for path, shown in candidates:
@@ -132,7 +132,7 @@ def _generated(root_module: Module, workdir: Path, name: str, raw: str, shown: s
     """Write one NAME=VALUE as a .tfvars file: a string for string-typed (or untyped) variables, HCL otherwise."""
     variable = root_module.variable(name)
     var_type = variable.attributes["type"].text.strip() if variable and "type" in variable.attributes else "string"
-    if var_type in ("string", "any") or var_type.startswith("string"):
+    if var_type in ("string", "number", "bool"):  # as terraform plan: a primitive (or untyped) variable takes the text, others HCL
         line = f"{name} = {hcl_string(raw)}"
     else:
         line = f"{name} = {raw}"
