@@ -212,7 +212,6 @@ def test_var_for_type_any_is_parsed_as_hcl(cli, tmp_path):
     assert run.exit_code == 1
 
 
-@pytest.mark.xfail(strict=True, reason="each.value of a module for_each over a resource in --state is unresolved ('could not be evaluated'): drift missed")
 def test_module_for_each_over_state_resource_takes_each_value_from_state(cli, tmp_path):
     (tmp_path / "mod").mkdir()
     (tmp_path / "mod" / "main.tf").write_text(
@@ -261,7 +260,6 @@ def test_tf_json_count_over_an_unset_variable_is_an_error_not_an_invented_instan
     assert run.exit_code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="for_each over a whole resource inside a child module is an error entry ('only in the root module') although --state lists its instances")
 def test_for_each_over_state_resource_inside_a_child_module(cli, tmp_path):
     (tmp_path / "mod").mkdir()
     (tmp_path / "mod" / "main.tf").write_text(

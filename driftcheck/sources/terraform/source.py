@@ -91,6 +91,7 @@ class _Root:
         self._probe_names: dict[tuple[Path, str, int, str], str] = {}
         self._module_instances: dict[str, list[tuple[str, str | None]]] = {}
         self.neutralized: list[tuple[Block, str]] = []
+        self.state_rewritten: list[tuple[Block, str, str]] = []
 
     # -- orchestration ------------------------------------------------------
     def collect(self) -> SourceResult:
@@ -122,13 +123,14 @@ class _Root:
         passes = self._passes(scopes)
         counted = [(b, m) for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for m in _META if m in b.attributes]
         self.neutralized: list[tuple[Block, str]] = []
-        inputs = ignored_null_inputs(scopes)
+        self.state_rewritten = self._state_rewrites(scopes)
+        inputs = ignored_null_inputs(scopes) + self.state_rewritten
         if counted:
             # first learn every count/for_each value with the pipelines' own expansion switched off, so that an
             # invalid or huge value never reaches the evaluator's expansion (which is slow per instance)
             self._use(evaluate(self.tree, self.options, probes, passes, counted + inputs))
             self.neutralized = self._invalid_expansions(scopes)
-            rewrites = self.neutralized + self._numeric_counts(scopes) + self._state_rewrites(scopes)
+            rewrites = self.neutralized + self._numeric_counts(scopes)
             rewrites += self._literal_sets(scopes, rewrites)
             self._use(evaluate(self.tree, self.options, probes, passes, rewrites + inputs), keep_probes=True)
         else:
@@ -239,20 +241,25 @@ class _Root:
 
     def _state_rewrites(self, scopes: list[Scope]) -> list[tuple[Block, str, str]]:
         """``for_each = aws_x.y`` (a whole resource) iterates over its instances in state: the evaluator sees that map
-        (key -> the instance's attributes), so each.key and each.value are what Terraform would use."""
+        (key -> the instance's attributes), so each.key and each.value are what Terraform would use. For pipeline
+        blocks and module calls in a module with one instance (no count/for_each on its call path), whose text
+        stands for that one instance."""
         state = self.options.state
         found: list[tuple[Block, str, str]] = []
         if state is None:
             return found
         for scope in scopes:
-            for block in scope.module.blocks("resource"):
-                expr = block.attributes.get("for_each") if _is_pipeline(block) else None
-                if expr is None or len(expr.references) != 1 or expr.text.strip() != str(expr.references[0]) or scope.calls:
+            if any(m in call.attributes for _, call in scope.calls for m in _META):
+                continue
+            blocks = [b for b in scope.module.blocks("resource") if _is_pipeline(b)] + list(scope.module.blocks("module"))
+            for block in blocks:
+                expr = block.attributes.get("for_each")
+                if expr is None or len(expr.references) != 1 or expr.text.strip() != str(expr.references[0]):
                     continue
                 ref = expr.references[0]
                 if ref.root in ("var", "local", "module", "each", "count", "path", "terraform", "self") or (ref.steps[3:] if ref.root == "data" else ref.steps[2:]):
                     continue
-                base = ".".join(ref.steps[:3] if ref.root == "data" else ref.steps[:2])
+                base = scope.prefix + ".".join(ref.steps[:3] if ref.root == "data" else ref.steps[:2])
                 values = {}
                 for address in state.instance_keys(base):
                     suffix = address[len(base):]
@@ -444,10 +451,10 @@ class _Root:
                 keys = sorted(_tf_key(a[len(base):]) for a in state.instance_keys(base))
                 if meta == "for_each" and any(not k.startswith('["') for k in keys):
                     return Expansion((), f"for_each ({where}) is {text}, whose instances are counted, not keyed: Terraform requires a map or a set of strings")
-                if meta == "for_each" and not instance_prefix and not any(b is block for b, *_ in self.neutralized):
+                if meta == "for_each" and any(b is block for b, *_ in self.state_rewritten) and not any(b is block for b, *_ in self.neutralized):
                     return Expansion(tuple(keys))  # evaluated over the state's map (see _state_rewrites); empty is zero instances
                 if meta == "for_each":
-                    return Expansion((), f"for_each ({where}) is {text}: driftcheck expands a whole resource from state only in the root module")
+                    return Expansion((), f"for_each ({where}) is {text}: driftcheck expands a whole resource from state only in a module with one instance")
             else:
                 self.knowledge.instance_prefix = instance_prefix
                 value = self.knowledge.state_value(ref, scope)
