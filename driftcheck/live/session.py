@@ -15,7 +15,6 @@ CloudFormation reads (a few per stack) count every attempt.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field

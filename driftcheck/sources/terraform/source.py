@@ -19,28 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.fields import pipeline_model
-from driftcheck.frozen import freeze, thaw
+from driftcheck.frozen import freeze
 from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult
 from driftcheck.sources.terraform.convert import Converter, collect_ids
-from driftcheck.sources.terraform.evaluate import PROBE_PREFIX, Evaluation, Probe, check_module_syntax, evaluate
+from driftcheck.sources.terraform.evaluate import Evaluation, check_module_syntax, evaluate
 from driftcheck.sources.terraform.expansion import Expansion, validate
 from driftcheck.sources.terraform.ignore_rules import ignore_tags_rules, lifecycle_rules, lifecycle_rules_of_value
 from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, NOT_FOUND, Knowledge
 from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, display, ignored_null_inputs
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
+from driftcheck.sources.terraform.plan import META, is_pipeline, passes, probes, state_rewrites
 from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_for, provider_syntax, tags_all
 from driftcheck.sources.terraform.syntax import Block, Expr
 from driftcheck.sources.terraform.variables import hcl_string
 from driftcheck.sources.terraform.tfparse_process import EvaluatorLimit
 
 log = logging.getLogger(__name__)
-_META = ("count", "for_each")
-MAX_CALLS_PER_MODULE = 32  # tfparse 0.6.22 evaluates only the first 32 module calls of a module, by name
-
-
-def _is_pipeline(block: Block) -> bool:
-    return block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and len(block.labels) >= 2
 
 
 class TerraformSource:
@@ -100,7 +95,7 @@ class _Root:
         broken = self._confirmed_syntax_errors(errors)
         if scopes[0].problem is not None:  # nothing of the root can be evaluated safely
             self._use(Evaluation(document={}))
-            pipelines = [p for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for p in self._block_pipelines(s, b, set())]
+            pipelines = [p for s in scopes for b in s.module.blocks("resource") if is_pipeline(b) for p in self._block_pipelines(s, b, set())]
             pipelines += [self._error(f"{RESOURCE_TYPE}.{name}", where, scopes[0].problem) for name, where in scopes[0].module.unparsed_pipelines()]
             return SourceResult(tuple(pipelines), tuple(errors))
         try:
@@ -113,35 +108,34 @@ class _Root:
                 self._error(f"{prefix}{RESOURCE_TYPE}.{b.labels[1]}", b.location, message)
                 for s in scopes
                 for b in s.module.blocks("resource")
-                if _is_pipeline(b) and self._wanted(b.location.file)
+                if is_pipeline(b) and self._wanted(b.location.file)
                 for prefix in {p for p, _ in [(s.prefix, None)]}
             ]
             return SourceResult(tuple(pipelines), tuple(errors))
 
     def _evaluated(self, scopes: list[Scope], errors: list[InputError], broken: dict[Path, list[InputError]]) -> SourceResult:
-        probes = self._plan_probes(scopes)
-        passes = self._passes(scopes)
-        counted = [(b, m) for s in scopes for b in s.module.blocks("resource") if _is_pipeline(b) for m in _META if m in b.attributes]
+        planned = probes(scopes, self._probe_names)
+        blanks = passes(self.tree, scopes)
+        counted = [(b, m) for s in scopes for b in s.module.blocks("resource") if is_pipeline(b) for m in META if m in b.attributes]
         self.neutralized: list[tuple[Block, str]] = []
-        self.state_rewritten = self._state_rewrites(scopes)
+        self.state_rewritten = state_rewrites(self.options.state, scopes)
         inputs = ignored_null_inputs(scopes) + self.state_rewritten
         if counted:
             # first learn every count/for_each value with the pipelines' own expansion switched off, so that an
             # invalid or huge value never reaches the evaluator's expansion (which is slow per instance)
-            self._use(evaluate(self.tree, self.options, probes, passes, counted + inputs))
+            self._use(evaluate(self.tree, self.options, planned, blanks, counted + inputs))
             self.neutralized = self._invalid_expansions(scopes)
             rewrites = self.neutralized + self._numeric_counts(scopes)
             rewrites += self._literal_sets(scopes, rewrites)
-            self._use(evaluate(self.tree, self.options, probes, passes, rewrites + inputs), keep_probes=True)
+            self._use(evaluate(self.tree, self.options, planned, blanks, rewrites + inputs), keep_probes=True)
         else:
-            self._use(evaluate(self.tree, self.options, probes, passes, inputs))
+            self._use(evaluate(self.tree, self.options, planned, blanks, inputs))
         errors.extend(self._failed_validations(scopes))
         seen = {(e.location, e.message) for e in errors}
         for error in self.evaluation.errors:
             if (error.location, error.message) not in seen and not any(error.location.file == e.location.file for e in broken.values() for e in e):
                 errors.append(error)
                 seen.add((error.location, error.message))
-        document = self.evaluation.document
         notes = tuple(f"{n.location}: {n.message}" for n in (self.evaluation.variables.notes if self.evaluation.variables else ()))
 
         pipelines: list[DeclaredPipeline] = []
@@ -149,7 +143,7 @@ class _Root:
         for scope in scopes:
             module_broken = broken.get(scope.module.directory.resolve())
             for block in scope.module.blocks("resource"):
-                if not _is_pipeline(block) or not self._wanted(block.location.file):
+                if not is_pipeline(block) or not self._wanted(block.location.file):
                     continue
                 pipelines.extend(self._block_pipelines(scope, block, used))
             for name, location in scope.module.unparsed_pipelines():
@@ -206,11 +200,11 @@ class _Root:
         found: list[tuple[Block, str]] = []
         for scope in scopes:
             for block in scope.module.blocks("resource"):
-                if not _is_pipeline(block) or any(b is block for b, *_ in found):
+                if not is_pipeline(block) or any(b is block for b, *_ in found):
                     continue
                 for prefix, problem in self.module_instances(scope):
                     if problem is None and self._expand(scope, block, prefix, f"{prefix}{RESOURCE_TYPE}.{block.labels[1]}").problem:
-                        found.extend((block, m) for m in _META if m in block.attributes)
+                        found.extend((block, m) for m in META if m in block.attributes)
                         break
         return found
 
@@ -239,38 +233,6 @@ class _Root:
                             found.append(error)
         return found
 
-    def _state_rewrites(self, scopes: list[Scope]) -> list[tuple[Block, str, str]]:
-        """``for_each = aws_x.y`` (a whole resource) iterates over its instances in state: the evaluator sees that map
-        (key -> the instance's attributes), so each.key and each.value are what Terraform would use. For pipeline
-        blocks and module calls in a module with one instance (no count/for_each on its call path), whose text
-        stands for that one instance."""
-        state = self.options.state
-        found: list[tuple[Block, str, str]] = []
-        if state is None:
-            return found
-        for scope in scopes:
-            if any(m in call.attributes for _, call in scope.calls for m in _META):
-                continue
-            blocks = [b for b in scope.module.blocks("resource") if _is_pipeline(b)] + list(scope.module.blocks("module"))
-            for block in blocks:
-                expr = block.attributes.get("for_each")
-                if expr is None or len(expr.references) != 1 or expr.text.strip() != str(expr.references[0]):
-                    continue
-                ref = expr.references[0]
-                if ref.root in ("var", "local", "module", "each", "count", "path", "terraform", "self") or (ref.steps[3:] if ref.root == "data" else ref.steps[2:]):
-                    continue
-                base = scope.prefix + ".".join(ref.steps[:3] if ref.root == "data" else ref.steps[:2])
-                values = {}
-                for address in state.instance_keys(base):
-                    suffix = address[len(base):]
-                    if not (suffix.startswith('["') and suffix.endswith('"]')):
-                        values = {}
-                        break
-                    values[json.loads(suffix[1:-1])] = thaw(state.attributes(address))
-                if values:
-                    found.append((block, "for_each", f"for_each = jsondecode({json.dumps(json.dumps(values, default=str))})"))
-        return found
-
     def _literal_sets(self, scopes: list[Scope], taken: list[tuple]) -> list[tuple[Block, str, str]]:
         """``for_each`` over a set of strings or a map of scalars, given to the evaluator as the literal map it stands
         for (``{"a" = "a", ...}``: for a set, each.key and each.value are the element).
@@ -282,7 +244,7 @@ class _Root:
         found: list[tuple[Block, str, str]] = []
         for scope in scopes:
             for block in scope.module.blocks("resource"):
-                expr = block.attributes.get("for_each") if _is_pipeline(block) else None
+                expr = block.attributes.get("for_each") if is_pipeline(block) else None
                 if expr is None or any(b is block for b, *_ in taken + found):
                     continue
                 key = (scope.module.directory.resolve(), block.location.file, block.location.line, "for_each")
@@ -309,7 +271,7 @@ class _Root:
         found: list[tuple[Block, str, str]] = []
         for scope in scopes:
             for block in scope.module.blocks("resource"):
-                expr = block.attributes.get("count") if _is_pipeline(block) else None
+                expr = block.attributes.get("count") if is_pipeline(block) else None
                 if expr is None or any(b is block for b, *_ in self.neutralized + found):
                     continue
                 key = (scope.module.directory.resolve(), block.location.file, block.location.line, "count")
@@ -350,68 +312,9 @@ class _Root:
             errors.extend(confirmed)
         return broken
 
-    # -- passes -----------------------------------------------------------------
-    def _passes(self, scopes: list[Scope]) -> list[list[Block]]:
-        """The module calls to blank out in each evaluation pass (see evaluate.py): cycles always; in a module
-        with more than 32 calls, the calls that lead to no pipeline, and the relevant calls beyond each pass's 32."""
-        children: dict[str, list[Scope]] = {}
-        for scope in scopes:
-            if scope.calls:
-                children.setdefault(scope.calls[-1][0].prefix, []).append(scope)
-        relevant: dict[str, bool] = {}
-        relevant_calls: set[int] = set()
-        for scope in reversed(scopes):  # children come after their parents in the list
-            own = any(_is_pipeline(b) for b in scope.module.blocks("resource")) or bool(scope.module.unparsed_pipelines())
-            relevant[scope.prefix] = own or any(relevant.get(child.prefix, False) for child in children.get(scope.prefix, []))
-            if relevant[scope.prefix] and scope.calls:
-                relevant_calls.add(id(scope.calls[-1][1]))
-        always = list(self.tree.refused)
-        chunks: list[list[Block]] = []  # per big module, its relevant calls in groups of 32
-        for module in self.tree.modules.values():
-            calls = sorted((c for c in module.blocks("module") if c.labels), key=lambda c: c.labels[0])
-            if len(calls) <= MAX_CALLS_PER_MODULE:
-                continue
-            wanted = [c for c in calls if id(c) in relevant_calls]
-            always += [c for c in calls if id(c) not in relevant_calls]
-            log.info("%s makes %d module calls; %d lead to pipelines", module.directory, len(calls), len(wanted))
-            chunks.append(wanted)
-        count = max([1] + [-(-len(w) // MAX_CALLS_PER_MODULE) for w in chunks])
-        passes = []
-        for number in range(count):
-            blanked = list(always)
-            for wanted in chunks:
-                keep = wanted[number * MAX_CALLS_PER_MODULE:(number + 1) * MAX_CALLS_PER_MODULE]
-                blanked += [c for c in wanted if not any(c is k for k in keep)]
-            passes.append(blanked)
-        return passes
-
-    # -- count / for_each -----------------------------------------------------
-    def _plan_probes(self, scopes: list[Scope]) -> list[Probe]:
-        probes: list[Probe] = []
-        for scope in scopes:
-            for variable in scope.module.blocks("variable"):
-                for number, validation in enumerate(variable.nested("validation")):
-                    for part in ("condition", "error_message"):
-                        expr = validation.attributes.get(part)
-                        key = (scope.module.directory.resolve(), variable.location.file, validation.location.line, part)
-                        if expr is not None and key not in self._probe_names:
-                            self._probe_names[key] = f"{PROBE_PREFIX}{len(self._probe_names)}"
-                            probes.append(Probe(self._probe_names[key], key[0], expr.text))
-            for block in list(scope.module.blocks("module")) + [b for b in scope.module.blocks("resource") if _is_pipeline(b)]:
-                for meta in _META:
-                    expr = block.attributes.get(meta)
-                    if expr is None:
-                        continue
-                    key = (scope.module.directory.resolve(), block.location.file, block.location.line, meta)
-                    if key not in self._probe_names:
-                        name = f"{PROBE_PREFIX}{len(self._probe_names)}"
-                        self._probe_names[key] = name
-                        probes.append(Probe(name, key[0], expr.text))
-        return probes
-
     def _expand(self, scope: Scope, block: Block, instance_prefix: str, address: str) -> Expansion:
         """The instance keys of a block (resource or module call) in one instance of its module."""
-        metas = [(m, block.attributes[m]) for m in _META if m in block.attributes]
+        metas = [(m, block.attributes[m]) for m in META if m in block.attributes]
         if not metas:
             return Expansion()
         meta, expr = metas[0]
