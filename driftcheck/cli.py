@@ -77,12 +77,12 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _parse_vars(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _parse_vars(values: tuple[str, ...], option: str = "--var") -> tuple[tuple[str, str], ...]:
     pairs = []
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="--var")
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint=option)
         pairs.append((name.strip(), value))
     return tuple(pairs)
 
@@ -151,6 +151,7 @@ def _source_options(declaration: dict[str, Any], region: str | None, profile: st
             account_id=declaration["account_id"],
             stack_name=declaration["stack_name"],
             offline=settings is None,
+            exports=_parse_vars(declaration["exports"], "--export"),
         ),
         # read only once a template is found among the paths: no AWS call when nothing would use it
         stacks=(lambda: _read_stacks(stacks, settings)) if stacks and settings is not None else None,
@@ -247,7 +248,7 @@ def _trouble_summary(result: RunResult, report_failures: list[str]) -> str | Non
 
 # Shared options ----------------------------------------------------------------
 
-DECLARATION_OPTIONS = ("var", "var_file", "state", "workspace", "account_id", "stack_name", "stacks")
+DECLARATION_OPTIONS = ("var", "var_file", "state", "workspace", "account_id", "stack_name", "stacks", "exports")
 
 
 def _declaration_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -256,6 +257,7 @@ def _declaration_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--var-file", "var_file", multiple=True, type=click.Path(path_type=Path), help="A .tfvars/.tfvars.json file, or a CloudFormation parameter file (JSON/YAML) (repeatable)."),
         click.option("--state", type=click.Path(path_type=Path), help="Terraform state (v4 JSON or `terraform show -json`): resolves references and gives ARNs."),
         click.option("--workspace", default=lambda: os.environ.get("TF_WORKSPACE", "default"), show_default="TF_WORKSPACE or default", help="Value of terraform.workspace."),
+        click.option("--export", "exports", multiple=True, metavar="NAME=VALUE", help="Value of a CloudFormation export, for Fn::ImportValue (repeatable)."),
         click.option("--account-id", help="Value of AWS::AccountId in CloudFormation templates."),
         click.option("--stack-name", help="Value of AWS::StackName in CloudFormation templates."),
         click.option("--stack", "stacks", multiple=True, metavar="[TEMPLATE=]NAME", help="Resolve a template from its deployed stack (parameters, resource ids, stack tags) via the CloudFormation API (repeatable)."),

@@ -107,6 +107,15 @@ def test_import_value_names_the_export_and_says_who_resolves_it(cli, tmp_path):
     reason = entry["unresolved_reasons"]["description"]
     assert reason.startswith("ImportValue 'shared-description' is resolved only by CloudFormation at deploy time;"), reason
     assert "--stack" not in reason
+    assert "pass --export shared-description=VALUE" in reason  # names what to pass
+
+
+def test_an_export_given_with_export_is_compared(cli, tmp_path):
+    path = _write(tmp_path, HEAD + "Resources:\n" + RECIPE + _pipeline(
+        "prod-app-container", "      Description: !ImportValue shared-description\n"))
+    entry = _offline(cli, path, "--export", "shared-description=from the export").pipeline("P")
+    assert "description" not in entry["unresolved"]
+    assert ("description", "from the export") in [(d["path"], d["declared"]) for d in entry["differences"]] or entry["status"] == "in_sync"
 
 
 def test_online_messages_still_offer_the_stack(cli, fake, tmp_path):

@@ -437,9 +437,9 @@ def test_if_on_unresolved_condition() -> None:
 @pytest.mark.parametrize(
     "expr, reason",
     [
-        ("!ImportValue shared-vpc-id", "ImportValue 'shared-vpc-id' is resolved only by CloudFormation at deploy time; driftcheck does not read stack exports, so this value is not compared"),
-        ('Fn::ImportValue: !Sub "${Env}-vpc"', "ImportValue 'dev-vpc' is resolved only by CloudFormation at deploy time; driftcheck does not read stack exports, so this value is not compared"),
-        ("!ImportValue {Ref: NoDefault}", "ImportValue whose export name is not known (parameter NoDefault has no Default: pass --var NoDefault=VALUE or --stack) is resolved only by CloudFormation at deploy time; driftcheck does not read stack exports, so this value is not compared"),
+        ("!ImportValue shared-vpc-id", "ImportValue 'shared-vpc-id' is resolved only by CloudFormation at deploy time; driftcheck does not read stack exports: pass --export shared-vpc-id=VALUE (the value `aws cloudformation list-exports` shows) to compare it"),
+        ('Fn::ImportValue: !Sub "${Env}-vpc"', "ImportValue 'dev-vpc' is resolved only by CloudFormation at deploy time; driftcheck does not read stack exports: pass --export dev-vpc=VALUE (the value `aws cloudformation list-exports` shows) to compare it"),
+        ("!ImportValue {Ref: NoDefault}", "ImportValue whose export name is not known (parameter NoDefault has no Default: pass --var NoDefault=VALUE or --stack); its value is not compared"),
         ("!GetAZs ''", "Fn::GetAZs: the region's Availability Zones are not read"),
         ("Fn::GetAZs: !Ref AWS::Region", "Fn::GetAZs: the region's Availability Zones are not read"),
         ('!Cidr ["10.0.0.0/16", 4, 8]', "Fn::Cidr is not evaluated by driftcheck"),

@@ -206,12 +206,15 @@ def fn_if(t: "Template", node: Node, arg: Node) -> Node | NoValueType:
 
 def fn_import_value(t: "Template", node: Node, arg: Node) -> Node:
     name = t.string_arg(arg, "Fn::ImportValue", "an export name", node)
-    shown = repr(name) if isinstance(name, str) else f"whose export name is not known ({name.reason})"
-    return t.unknown(
-        node,
-        f"ImportValue {shown} is resolved only by CloudFormation at deploy time; "
-        "driftcheck does not read stack exports, so this value is not compared",
-    )
+    if isinstance(name, str) and name in t.inputs.exports:
+        return t.string(node, t.inputs.exports[name], "Fn::ImportValue")
+    if isinstance(name, str):
+        return t.unknown(
+            node,
+            f"ImportValue {name!r} is resolved only by CloudFormation at deploy time; driftcheck does not read stack "
+            f"exports: pass --export {name}=VALUE (the value `aws cloudformation list-exports` shows) to compare it",
+        )
+    return t.unknown(node, f"ImportValue whose export name is not known ({name.reason}); its value is not compared")
 
 
 def fn_get_azs(t: "Template", node: Node, arg: Node) -> Node:

@@ -78,6 +78,7 @@ class CloudFormationOptions:
     stack_name: str | None = None
     offline: bool = False  # --live: no stack can be read, so hints never offer --stack
     stacks: tuple[StackBinding, ...] = ()
+    exports: tuple[tuple[str, str], ...] = ()  # --export NAME=VALUE: what Fn::ImportValue NAME gives
 
 
 
@@ -155,6 +156,7 @@ class CloudFormationSource:
             stack_id=stack.stack_id if stack is not None else None,
             physical_ids={logical: physical for logical, (_, physical) in stack.resources.items()} if stack is not None else {},
             offline=self.options.offline,
+            exports=dict(self.options.exports),
         )
 
     def _by_arn_hint(self, binding: StackBinding | None) -> str:

@@ -75,6 +75,7 @@ class TemplateInputs:
     stack_id: str | None = None
     physical_ids: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     offline: bool = False  # --live: no stack can be read, so no message offers --stack
+    exports: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # --export NAME=VALUE, for Fn::ImportValue
 
     def stack_hint(self) -> str:
         """How a resource's physical id would become known, in this run's mode."""
