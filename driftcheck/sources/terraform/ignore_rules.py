@@ -137,13 +137,18 @@ def lifecycle_rules(block: Block | None) -> tuple[list[IgnoreRule], list[str]]:
         if text in ("all", '"all"'):
             rules.append(IgnoreRule("*", reason))
             continue
-        for item in _split_items(text):
-            path = api_path(item)
-            if path is None:
-                notes.append(f"{where}: ignore_changes entry {item} names no attribute driftcheck compares")
-            else:
-                rules.append(IgnoreRule(path, reason))
+        _add_entries(_split_items(text), where, rules, notes)
     return rules, notes
+
+
+def _add_entries(items: list[str], where: Location, rules: list[IgnoreRule], notes: list[str]) -> None:
+    """One rule per ``ignore_changes`` entry; an entry that names no compared attribute is a note."""
+    for item in items:
+        path = api_path(item)
+        if path is None:
+            notes.append(f"{where}: ignore_changes entry {item} names no attribute driftcheck compares")
+        else:
+            rules.append(IgnoreRule(path, f"lifecycle.ignore_changes at {where}"))
 
 
 def ignore_tags_rules(shown: Callable[[str], str], provider: Mapping[str, Any] | None, provider_block: Block | None) -> list[IgnoreRule]:
@@ -180,11 +185,6 @@ def lifecycle_rules_of_value(lifecycle: Any, where: Location) -> tuple[list[Igno
         if value in ("all", "${all}"):
             rules.append(IgnoreRule("*", reason))
             continue
-        for item in value if isinstance(value, list) else []:
-            text = str(item).removeprefix("${").removesuffix("}")
-            path = api_path(text)
-            if path is None:
-                notes.append(f"{where}: ignore_changes entry {text} names no attribute driftcheck compares")
-            else:
-                rules.append(IgnoreRule(path, reason))
+        items = [str(item).removeprefix("${").removesuffix("}") for item in (value if isinstance(value, list) else [])]
+        _add_entries(items, where, rules, notes)
     return rules, notes
