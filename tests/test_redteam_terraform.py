@@ -1,5 +1,5 @@
-"""Red-team tests for the Terraform source, through the CLI: each one states what Terraform itself does
-with a valid (or invalid) configuration and fails today (xfail strict) where driftcheck does otherwise."""
+"""Red-team findings for the Terraform source, through the CLI: each test states what Terraform itself does
+with a valid (or invalid) configuration. Fixed ones pass; one still open is marked xfail (strict)."""
 
 from __future__ import annotations
 
