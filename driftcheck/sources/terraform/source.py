@@ -105,11 +105,10 @@ class _Root:
             self._use(Evaluation(document={}))
             message = f"cannot be evaluated: {exc}"
             pipelines = [
-                self._error(f"{prefix}{RESOURCE_TYPE}.{b.labels[1]}", b.location, message)
+                self._error(f"{s.prefix}{RESOURCE_TYPE}.{b.labels[1]}", b.location, message)
                 for s in scopes
                 for b in s.module.blocks("resource")
                 if is_pipeline(b) and self._wanted(b.location.file)
-                for prefix in {p for p, _ in [(s.prefix, None)]}
             ]
             return SourceResult(tuple(pipelines), tuple(errors))
 
