@@ -8,9 +8,10 @@ from typing import assert_never
 from driftcheck.reports.base import Renderer
 from driftcheck.reports.html import HtmlRenderer
 from driftcheck.reports.json_report import JsonRenderer
+from driftcheck.reports.sarif import SarifRenderer
 from driftcheck.reports.text import TextRenderer
 
-__all__ = ["HtmlRenderer", "JsonRenderer", "Renderer", "ReportFormat", "TextRenderer"]
+__all__ = ["HtmlRenderer", "JsonRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
 
 
 class ReportFormat(str, enum.Enum):
@@ -19,6 +20,7 @@ class ReportFormat(str, enum.Enum):
     TEXT = "text"
     JSON = "json"
     HTML = "html"
+    SARIF = "sarif"
 
     def renderer(self) -> type[Renderer]:
         """The renderer class for this format."""
@@ -28,6 +30,8 @@ class ReportFormat(str, enum.Enum):
             return JsonRenderer
         if self is ReportFormat.HTML:
             return HtmlRenderer
+        if self is ReportFormat.SARIF:
+            return SarifRenderer
         assert_never(self)
 
     @classmethod
