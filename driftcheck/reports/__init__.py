@@ -8,10 +8,11 @@ from typing import assert_never
 from driftcheck.reports.base import Renderer
 from driftcheck.reports.html import HtmlRenderer
 from driftcheck.reports.json_report import JsonRenderer
+from driftcheck.reports.junit import JUnitRenderer
 from driftcheck.reports.sarif import SarifRenderer
 from driftcheck.reports.text import TextRenderer
 
-__all__ = ["HtmlRenderer", "JsonRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
+__all__ = ["HtmlRenderer", "JUnitRenderer", "JsonRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
 
 
 class ReportFormat(str, enum.Enum):
@@ -21,6 +22,7 @@ class ReportFormat(str, enum.Enum):
     JSON = "json"
     HTML = "html"
     SARIF = "sarif"
+    JUNIT = "junit"
 
     def renderer(self) -> type[Renderer]:
         """The renderer class for this format."""
@@ -32,6 +34,8 @@ class ReportFormat(str, enum.Enum):
             return HtmlRenderer
         if self is ReportFormat.SARIF:
             return SarifRenderer
+        if self is ReportFormat.JUNIT:
+            return JUnitRenderer
         assert_never(self)
 
     @classmethod
