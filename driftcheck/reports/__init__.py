@@ -9,10 +9,11 @@ from driftcheck.reports.base import Renderer
 from driftcheck.reports.html import HtmlRenderer
 from driftcheck.reports.json_report import JsonRenderer
 from driftcheck.reports.junit import JUnitRenderer
+from driftcheck.reports.markdown import MarkdownRenderer
 from driftcheck.reports.sarif import SarifRenderer
 from driftcheck.reports.text import TextRenderer
 
-__all__ = ["HtmlRenderer", "JUnitRenderer", "JsonRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
+__all__ = ["HtmlRenderer", "JUnitRenderer", "JsonRenderer", "MarkdownRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
 
 
 class ReportFormat(str, enum.Enum):
@@ -23,6 +24,7 @@ class ReportFormat(str, enum.Enum):
     HTML = "html"
     SARIF = "sarif"
     JUNIT = "junit"
+    MARKDOWN = "markdown"
 
     def renderer(self) -> type[Renderer]:
         """The renderer class for this format."""
@@ -36,6 +38,8 @@ class ReportFormat(str, enum.Enum):
             return SarifRenderer
         if self is ReportFormat.JUNIT:
             return JUnitRenderer
+        if self is ReportFormat.MARKDOWN:
+            return MarkdownRenderer
         assert_never(self)
 
     @classmethod
