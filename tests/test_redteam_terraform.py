@@ -202,7 +202,6 @@ def test_module_for_each_over_state_resource_takes_each_value_from_state(cli, tm
     assert run.exit_code == 1
 
 
-@pytest.mark.xfail(strict=True, reason="templatefile() over a file and literal variables is left unresolved although Terraform knows it at plan: drift missed")
 def test_templatefile_with_literal_arguments_is_compared(cli, tmp_path):
     (tmp_path / "desc.tpl").write_text("Pipeline for ${env}")
     (tmp_path / "main.tf").write_text(resource("p", '  name = "web"\n  description = templatefile("${path.module}/desc.tpl", { env = "prod" })\n'))

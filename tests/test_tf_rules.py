@@ -230,3 +230,32 @@ def test_a_var_declared_only_by_a_template_of_the_same_run_is_not_terraforms_to_
     assert run.report["input_errors"] == []
     run = cli("check", str(tmp_path / "tf"), str(tmp_path / "t.yaml"), "--live", str(tmp_path), "--region", "us-east-1", "--var", "Evn=dev")
     assert [e["message"].split(" (")[0] for e in run.report["input_errors"]] == ['undeclared variable "Evn"']
+
+
+@pytest.mark.parametrize(
+    ("template", "variables", "expected"),
+    [
+        ("Image for ${app} in ${env}\n", '{ app = "web", env = var.env }', "Image for web in prod\n"),
+        ("%{ for t in tags ~}\n- ${t}\n%{ endfor ~}", '{ tags = ["a", "b"] }', "- a\n- b\n"),
+        ("cost $${literal} for ${env}", '{ env = local.env }', "cost ${literal} for prod"),
+    ],
+)
+def test_templatefile_is_rendered_as_terraform_renders_it(cli, tmp_path, template, variables, expected):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "desc.tpl").write_text(template)
+    (tmp_path / "main.tf").write_text(
+        'variable "env" {\n  default = "prod"\n}\n\nlocals {\n  env = var.env\n}\n\n'
+        + resource("p", f'  name = "web"\n  description = templatefile("${{path.module}}/templates/desc.tpl", {variables})\n')
+    )
+    live_response(tmp_path / "live", "web", description="something else")
+    run = cli("check", str(tmp_path), "--live", str(tmp_path / "live"), "--region", "us-east-1")
+    assert run.paths("aws_imagebuilder_image_pipeline.p") == {"description": (expected, "something else")}
+
+
+def test_a_templatefile_that_cannot_be_inlined_stays_unresolved(cli, tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "owner" {}\n\n' + resource("p", '  name = "web"\n  description = templatefile("${path.module}/missing.tpl", { o = var.owner })\n')
+    )
+    live_response(tmp_path / "live", "web", description="x")
+    entry = only(cli("check", str(tmp_path), "--live", str(tmp_path / "live"), "--region", "us-east-1"))
+    assert entry["unresolved"] == ["description"] and entry["status"] == "in_sync"

@@ -32,6 +32,7 @@ from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
 from driftcheck.sources.terraform.plan import META, is_pipeline, passes, probes, state_rewrites
 from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_for, provider_syntax, tags_all
 from driftcheck.sources.terraform.syntax import Block, Expr
+from driftcheck.sources.terraform.templates import inline_templates
 from driftcheck.sources.terraform.variables import hcl_string
 from driftcheck.sources.terraform.tfparse_process import EvaluatorLimit
 
@@ -114,11 +115,13 @@ class _Root:
 
     def _evaluated(self, scopes: list[Scope], errors: list[InputError], broken: dict[Path, list[InputError]]) -> SourceResult:
         planned = probes(scopes, self._probe_names)
+        template_probes, template_edits = inline_templates(scopes, self._probe_names)
+        planned += template_probes
         blanks = passes(self.tree, scopes)
         counted = [(b, m) for s in scopes for b in s.module.blocks("resource") if is_pipeline(b) for m in META if m in b.attributes]
         self.neutralized: list[tuple[Block, str]] = []
         self.state_rewritten = state_rewrites(self.options.state, scopes)
-        inputs = ignored_null_inputs(scopes) + self.state_rewritten
+        inputs = ignored_null_inputs(scopes) + self.state_rewritten + template_edits
         if counted:
             # first learn every count/for_each value with the pipelines' own expansion switched off, so that an
             # invalid or huge value never reaches the evaluator's expansion (which is slow per instance)
