@@ -98,7 +98,7 @@ def test_an_oversized_tf_file_in_a_child_module_is_refused(cli, tmp_path):
     big.write_text("# padding\n" * 500_000)  # 5 MB
     run = cli("check", str(tmp_path), "--live", str(DEMO_LIVE), "--region", "us-east-1")
     assert run.exit_code == 2
-    assert f"{big}: error: Terraform file is larger than 4194304 bytes" in run.stderr
+    assert f"{big}: error: Terraform file is larger than 2097152 bytes" in run.stderr
     statuses = {p["id"]: p["status"] for p in run.report["pipelines"]}
     assert statuses == {"aws_imagebuilder_image_pipeline.ok": "drifted", "module.mod.aws_imagebuilder_image_pipeline.mod": "error"}
 

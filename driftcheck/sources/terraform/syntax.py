@@ -267,7 +267,7 @@ def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> 
     return block
 
 
-MAX_TF_BYTES = 4 * 1024 * 1024  # one .tf file; larger ones are refused before they are parsed
+MAX_TF_BYTES = 2 * 1024 * 1024  # one .tf file; larger ones are refused before they are parsed (a 4 MB file takes about 40 s to index)
 MAX_NESTING = 64  # brackets, braces and parentheses open at once; deeper is refused before it is parsed
 
 
