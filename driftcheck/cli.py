@@ -217,6 +217,32 @@ def _emit(result: RunResult, fmt: ReportFormat, output: Path | None, reports: li
     return failures
 
 
+def _github_actions(result: RunResult, fmt: ReportFormat, output: Path | None) -> list[str]:
+    """In a GitHub Actions job: annotations (unless the main report is them), the Markdown report appended to the
+    job summary (GITHUB_STEP_SUMMARY). Beside a machine-readable report on stdout the annotations go to stderr,
+    which the runner reads too, so ``--format json > drift.json`` stays JSON. Returns the failures."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return []
+    from driftcheck.reports.github import annotations
+
+    failures: list[str] = []
+    if fmt is not ReportFormat.GITHUB:
+        try:
+            click.echo(annotations(result), nl=False, err=output is None and fmt is not ReportFormat.TEXT)
+        except Exception as exc:  # a bug: the reports are written all the same
+            failures.append(f"internal error in the GitHub annotations: {type(exc).__name__}: {exc}")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "ab") as stream:
+                stream.write(encode_utf8(_render(ReportFormat.MARKDOWN, result) + "\n"))
+        except DriftcheckError as exc:
+            failures.append(str(exc))
+        except OSError as exc:
+            failures.append(f"cannot append to the job summary {summary}: {exc.strerror or exc}")
+    return failures
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
@@ -343,7 +369,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged)
     for error in result.input_errors:
         _say(f"{error.location}: error: {error.message}")
-    failures = _emit(result, ReportFormat(fmt), output, report_targets)
+    failures = _emit(result, ReportFormat(fmt), output, report_targets) + _github_actions(result, ReportFormat(fmt), output)
     for failure in failures:
         _say(f"driftcheck: error: {failure}")
     summary = _trouble_summary(result, failures)

@@ -79,6 +79,6 @@ def many_pipelines(count: int = 2000) -> RunResult:
 
 
 def test_new_formats_are_registered() -> None:
-    for name in ("sarif", "junit", "markdown"):
+    for name in ("sarif", "junit", "markdown", "github"):
         assert name in ReportFormat.choices()
         assert ReportFormat(name).renderer()().render(ci_sample()).endswith("\n")

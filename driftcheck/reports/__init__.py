@@ -6,6 +6,7 @@ import enum
 from typing import assert_never
 
 from driftcheck.reports.base import Renderer
+from driftcheck.reports.github import GitHubRenderer
 from driftcheck.reports.html import HtmlRenderer
 from driftcheck.reports.json_report import JsonRenderer
 from driftcheck.reports.junit import JUnitRenderer
@@ -13,7 +14,7 @@ from driftcheck.reports.markdown import MarkdownRenderer
 from driftcheck.reports.sarif import SarifRenderer
 from driftcheck.reports.text import TextRenderer
 
-__all__ = ["HtmlRenderer", "JUnitRenderer", "JsonRenderer", "MarkdownRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
+__all__ = ["GitHubRenderer", "HtmlRenderer", "JUnitRenderer", "JsonRenderer", "MarkdownRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
 
 
 class ReportFormat(str, enum.Enum):
@@ -25,6 +26,7 @@ class ReportFormat(str, enum.Enum):
     SARIF = "sarif"
     JUNIT = "junit"
     MARKDOWN = "markdown"
+    GITHUB = "github"
 
     def renderer(self) -> type[Renderer]:
         """The renderer class for this format."""
@@ -40,6 +42,8 @@ class ReportFormat(str, enum.Enum):
             return JUnitRenderer
         if self is ReportFormat.MARKDOWN:
             return MarkdownRenderer
+        if self is ReportFormat.GITHUB:
+            return GitHubRenderer
         assert_never(self)
 
     @classmethod
