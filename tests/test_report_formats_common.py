@@ -82,3 +82,18 @@ def test_new_formats_are_registered() -> None:
     for name in ("sarif", "junit", "markdown", "github"):
         assert name in ReportFormat.choices()
         assert ReportFormat(name).renderer()().render(ci_sample()).endswith("\n")
+
+
+def test_every_format_is_documented_with_an_example() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    docs = (root / "docs" / "report-formats.md").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `--format "))
+    for name in ReportFormat.choices():
+        heading = "## text (default)" if name == "text" else f"## {name}"
+        assert f"\n{heading}\n" in docs, name
+        section = docs.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+        assert "```" in section or name in ("json", "html"), name  # json and html are described by tables
+        assert name in row and name in docs.split("\n", 3)[2], name
