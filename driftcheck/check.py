@@ -14,6 +14,7 @@ from driftcheck.diff import compare, split_ignored
 from driftcheck.live.fetch import LiveOutcome, LiveReader, LiveStatus, arn_region, arn_segment
 from driftcheck.model import DeclaredPipeline, InputError, PipelineResult, RunResult, Status
 from driftcheck.normalize import normalize, split_unresolved
+from driftcheck.policy import Policy
 
 
 def _name(pipeline: DeclaredPipeline) -> str | None:
@@ -91,9 +92,14 @@ def run_check(
     reader: LiveReader,
     *,
     unmanaged: bool = False,
+    policy: Policy | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> RunResult:
-    """Check every declared pipeline; with ``unmanaged``, also report live pipelines nothing declares."""
+    """Check every declared pipeline; with ``unmanaged``, also report live pipelines nothing declares.
+
+    With ``policy``, its ignore rules are applied to each pipeline right after it is compared, and the
+    rules that matched nothing become run-level notes.
+    """
     declared = list(pipelines)
     clashes = _duplicates(declared)
     declared = [
@@ -101,6 +107,14 @@ def run_check(
     ]
     live = reader.read(declared, unmanaged=unmanaged)
     results = [check_pipeline(p, live.outcomes.get(p.key)) for p in declared]
+    notes: tuple[str, ...] = ()
+    if policy is not None and policy.rules:
+        used: set[int] = set()
+        for index, result in enumerate(results):
+            applied = policy.apply(result)
+            results[index] = applied.pipeline
+            used |= applied.used
+        notes = policy.unused_notes(used)
     for pipeline in live.unmanaged:
         results.append(_unmanaged(pipeline))
     for message in live.listing_errors:
@@ -110,6 +124,7 @@ def run_check(
         input_errors=tuple(input_errors) + live.errors,
         generated_at=clock(),
         tool_version=__version__,
+        notes=notes,
     )
 
 

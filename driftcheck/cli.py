@@ -15,15 +15,20 @@ from typing import Any
 
 import boto3
 import click
+from click.core import ParameterSource
 
 from driftcheck import __version__
 from driftcheck.check import run_check
+from driftcheck.config import DEFAULT_NAMES as DEFAULT_CONFIG_NAMES
+from driftcheck.config import Config, ConfigError, find_config, load_config, merge_declaration, merge_reports
 from driftcheck.errors import DriftcheckError, UsageError
 from driftcheck.frozen import thaw
 from driftcheck.live.fetch import AwsLiveReader, LiveReader, SnapshotLiveReader, response_file_name
 from driftcheck.live.session import DEFAULT_DEADLINE, DEFAULT_RETRY_BUDGET, AwsCallError, AwsSettings
 from driftcheck.live.stack import read_stack
-from driftcheck.model import RunResult, Status
+from driftcheck.model import Location, RunResult, Status
+from driftcheck.policy import Policy, fail_on_option, parse_fail_on
+from driftcheck.policy import exit_code as policy_exit_code
 from driftcheck.reports import ReportFormat
 from driftcheck.safe_text import encode_utf8, multi_line, one_line
 from driftcheck.sources import TFVARS_SUFFIXES, SourceOptions, collect
@@ -272,6 +277,34 @@ def _trouble_summary(result: RunResult, report_failures: list[str]) -> str | Non
     return f"driftcheck: {', '.join(counts)}: first: {first}"
 
 
+# Configuration file ------------------------------------------------------------
+
+
+def _config_errors(problems: list[tuple[Location, str]]) -> None:
+    """Each problem as one ``file:line: error: ...`` line on stderr, then exit 2."""
+    for location, message in problems:
+        _say(f"{location}: error: {message}")
+    sys.exit(EXIT_TROUBLE)
+
+
+def _load_config(explicit: Path | None) -> Config | None:
+    """``--config FILE``, else a configuration file in the current directory, else None."""
+    path = find_config(explicit)
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _config_errors(exc.problems)
+        raise  # not reached
+
+
+def _given_on_command_line() -> set[str]:
+    """The names of the options written on the command line (not defaults): those win over the configuration file."""
+    context = click.get_current_context()
+    return {name for name in context.params if context.get_parameter_source(name) is ParameterSource.COMMANDLINE}
+
+
 # Shared options ----------------------------------------------------------------
 
 DECLARATION_OPTIONS = ("var", "var_file", "state", "workspace", "account_id", "stack_name", "stacks", "exports")
@@ -346,14 +379,16 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @_declaration_options
 @_aws_options
 @click.option("--live", "live_dir", type=click.Path(file_okay=False, path_type=Path), help="Offline: read saved get_image_pipeline responses from DIR; no AWS calls.")
-@click.option("--unmanaged", is_flag=True, help="Also report live pipelines that nothing declares.")
+@click.option("--unmanaged/--no-unmanaged", default=False, help="Also report live pipelines that nothing declares.")
 @click.option("--format", "fmt", type=click.Choice(ReportFormat.choices()), default="text", show_default=True, help="Report format for --output / stdout.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", help="Also write a report in FORMAT to FILE (repeatable).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help=f"Configuration file (default: {' or '.join(DEFAULT_CONFIG_NAMES)} in the current directory, if there).")
+@click.option("--fail-on", "fail_on", metavar="STATUS[:SEVERITY],...|none", help="What makes exit 1: e.g. drifted:high,missing,unmanaged (default: any drift). Errors always exit 2.")
 @_guard
 def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports, **options) -> None:
     """Compare the pipelines declared under PATHS with live state.
@@ -362,11 +397,33 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     (bad usage or input, or a pipeline that could not be checked).
     """
     _logging(debug, verbose)
+    config = _load_config(options.pop("config_file"))
+    fail_on_text: str | None = options.pop("fail_on")
+    policy = None
+    severity: dict[str, str] = {}
+    if config is not None:
+        given = _given_on_command_line()
+        paths = paths or config.paths or ()
+        region = region if "region" in given else region or config.region
+        unmanaged = unmanaged if "unmanaged" in given or config.unmanaged is None else config.unmanaged
+        reports = merge_reports(config, reports)
+        options.update(merge_declaration(config, _declaration(dict(options)), given))
+        severity = dict(config.severity)
+        policy = Policy(rules=config.rules, base=config.base)
+        if fail_on_text is None and config.fail_on is not None:
+            try:
+                parse_fail_on(config.fail_on)
+            except ValueError as exc:
+                _config_errors([(config.fail_on_location or Location(config.file), f"fail_on: {exc}")])
+            fail_on_text = config.fail_on
+    if not paths:
+        raise UsageError("no PATH given (on the command line or as paths in the configuration file)")
+    fail_on = fail_on_option(fail_on_text)
     report_targets = _parse_reports(reports)
     settings = None if live_dir else _settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
     declared = collect(paths, _source_options(_declaration(options), region, profile, settings))
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(settings)
-    result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged)
+    result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged, policy=policy)
     for error in result.input_errors:
         _say(f"{error.location}: error: {error.message}")
     failures = _emit(result, ReportFormat(fmt), output, report_targets) + _github_actions(result, ReportFormat(fmt), output)
@@ -375,7 +432,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     summary = _trouble_summary(result, failures)
     if summary is not None:
         _say(summary)
-    sys.exit(EXIT_TROUBLE if failures else result.exit_code())
+    sys.exit(EXIT_TROUBLE if failures else policy_exit_code(result, fail_on, severity))
 
 
 @main.command()

@@ -147,6 +147,7 @@ class RunResult:
     input_errors: tuple[InputError, ...]
     generated_at: datetime
     tool_version: str
+    notes: tuple[str, ...] = ()  # about the run as a whole (e.g. a configuration rule that matched nothing)
 
     def summary(self) -> dict[str, int]:
         """Counts per status (every status present, zero included) plus input errors."""

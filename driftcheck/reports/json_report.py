@@ -16,7 +16,7 @@ from driftcheck.model import Difference, InputError, Location, PipelineResult, R
 from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors
 
 #: Version of the document layout; bump the major part on any breaking change.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_RESOURCE = "report.schema.json"
 
 
@@ -40,6 +40,7 @@ def build_document(result: RunResult) -> dict[str, Any]:
         "summary": result.summary(),
         "pipelines": [_pipeline(p) for p in pipelines],
         "input_errors": [_input_error(e) for e in ordered_input_errors(result.input_errors)],
+        "notes": list(result.notes),
     }
 
 

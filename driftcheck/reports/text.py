@@ -65,6 +65,9 @@ class TextRenderer(Renderer):
             lines += ["", style.heading(f"input errors ({len(result.input_errors)}):")]
             for error in ordered_input_errors(result.input_errors):
                 lines.append(f"  {clean(str(error.location))}: {clean(error.message)}")
+        if result.notes:
+            lines += ["", style.heading(f"notes ({len(result.notes)}):")]
+            lines += [f"  {clean(note)}" for note in result.notes]
         return "\n".join(lines) + "\n"
 
     @staticmethod
