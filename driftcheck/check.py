@@ -97,8 +97,8 @@ def run_check(
 ) -> RunResult:
     """Check every declared pipeline; with ``unmanaged``, also report live pipelines nothing declares.
 
-    With ``policy``, its ignore rules are applied to each pipeline right after it is compared, and the
-    rules that matched nothing become run-level notes.
+    With ``policy``, its ignore rules (then its baseline) are applied to each pipeline right after it is
+    compared, and the rules that matched nothing (and baseline entries that no longer occur) become run-level notes.
     """
     declared = list(pipelines)
     clashes = _duplicates(declared)
@@ -108,13 +108,15 @@ def run_check(
     live = reader.read(declared, unmanaged=unmanaged)
     results = [check_pipeline(p, live.outcomes.get(p.key)) for p in declared]
     notes: tuple[str, ...] = ()
-    if policy is not None and policy.rules:
+    if policy is not None:
         used: set[int] = set()
+        seen: set[tuple[str, str, str]] = set()
         for index, result in enumerate(results):
             applied = policy.apply(result)
             results[index] = applied.pipeline
             used |= applied.used
-        notes = policy.unused_notes(used)
+            seen |= applied.seen
+        notes = policy.unused_notes(used, seen)
     for pipeline in live.unmanaged:
         results.append(_unmanaged(pipeline))
     for message in live.listing_errors:

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import click
 from click.core import ParameterSource
 
 from driftcheck import __version__
+from driftcheck.baseline import baseline_from_report, load_baseline
 from driftcheck.check import run_check
 from driftcheck.config import DEFAULT_NAMES as DEFAULT_CONFIG_NAMES
 from driftcheck.config import Config, ConfigError, find_config, load_config, merge_declaration, merge_reports
@@ -389,6 +391,7 @@ def main() -> None:
 @click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", help="Also write a report in FORMAT to FILE (repeatable).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help=f"Configuration file (default: {' or '.join(DEFAULT_CONFIG_NAMES)} in the current directory, if there).")
 @click.option("--fail-on", "fail_on", metavar="STATUS[:SEVERITY],...|none", help="What makes exit 1: e.g. drifted:high,missing,unmanaged (default: any drift). Errors always exit 2.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Accepted drift (from `driftcheck baseline`): a difference exactly as recorded there is ignored.")
 @_guard
 def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports, **options) -> None:
     """Compare the pipelines declared under PATHS with live state.
@@ -399,6 +402,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     _logging(debug, verbose)
     config = _load_config(options.pop("config_file"))
     fail_on_text: str | None = options.pop("fail_on")
+    baseline_file: Path | None = options.pop("baseline_file")
     policy = None
     severity: dict[str, str] = {}
     if config is not None:
@@ -419,6 +423,8 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     if not paths:
         raise UsageError("no PATH given (on the command line or as paths in the configuration file)")
     fail_on = fail_on_option(fail_on_text)
+    if baseline_file is not None:
+        policy = replace(policy or Policy(), baseline=load_baseline(baseline_file))
     report_targets = _parse_reports(reports)
     settings = None if live_dir else _settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
     declared = collect(paths, _source_options(_declaration(options), region, profile, settings))
@@ -433,6 +439,21 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     if summary is not None:
         _say(summary)
     sys.exit(EXIT_TROUBLE if failures else policy_exit_code(result, fail_on, severity))
+
+
+@main.command()
+@click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The baseline file to write, e.g. .driftcheck-baseline.json.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@_guard
+def baseline(report: Path, output: Path, debug: bool) -> None:
+    """Record the drift in a JSON REPORT (of `driftcheck check`) as accepted, for `check --baseline FILE`.
+
+    Exit codes: 0 written, 2 the report cannot be read or the file cannot be written.
+    """
+    document = baseline_from_report(report)
+    _write(output, json.dumps(document, indent=2, sort_keys=True) + "\n", "baseline")
+    click.echo(one_line(f"accepted {_plural(len(document['accepted']), 'difference')} in {output}"))
 
 
 @main.command()

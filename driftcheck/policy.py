@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from driftcheck.baseline import Baseline
 from driftcheck.config import ConfigRule
 from driftcheck.errors import UsageError
 from driftcheck.live.fetch import arn_region
@@ -70,6 +71,7 @@ class Policy:
     rules: tuple[ConfigRule, ...] = ()
     base: Path | None = None
     today: datetime.date | None = None
+    baseline: Baseline | None = None  # --baseline FILE: accepted drift, applied after the rules
 
     def date(self) -> datetime.date:
         return self.today or datetime.datetime.now(datetime.timezone.utc).date()
@@ -87,10 +89,16 @@ class Policy:
         return tuple(dict.fromkeys(names))
 
     def apply(self, pipeline: PipelineResult) -> "Applied":
-        return apply_rules(pipeline, self.rules, self.date(), self.source_names(pipeline))
+        applied = apply_rules(pipeline, self.rules, self.date(), self.source_names(pipeline))
+        if self.baseline is None:
+            return applied
+        accepted, seen = self.baseline.apply(applied.pipeline)
+        return Applied(accepted, applied.used, seen)
 
-    def unused_notes(self, used: set[int]) -> tuple[str, ...]:
-        return unused_rule_notes(self.rules, used, self.date())
+    def unused_notes(self, used: set[int], seen: set[tuple[str, str, str]] | None = None) -> tuple[str, ...]:
+        """Rules that matched nothing, then baseline entries that no longer occur."""
+        stale = self.baseline.stale_notes(seen or set()) if self.baseline is not None else ()
+        return unused_rule_notes(self.rules, used, self.date()) + stale
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class Applied:
 
     pipeline: PipelineResult
     used: frozenset[int]
+    seen: frozenset[tuple[str, str, str]] = frozenset()  # baseline entries that still occur in this pipeline
 
 
 def apply_rules(pipeline: PipelineResult, rules: tuple[ConfigRule, ...], today: datetime.date, source_names: Iterable[str] = ()) -> Applied:
