@@ -394,10 +394,10 @@ def main() -> None:
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Accepted drift (from `driftcheck baseline`): a difference exactly as recorded there is ignored.")
 @_guard
 def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports, **options) -> None:
-    """Compare the pipelines declared under PATHS with live state.
+    """Compare the pipelines declared under PATHS (or the config file's paths) with live state.
 
-    Exit codes: 0 in sync, 1 drift (drifted, missing, or unmanaged with --unmanaged), 2 trouble
-    (bad usage or input, or a pipeline that could not be checked).
+    Exit codes: 0 in sync, 1 drift (drifted, missing, or unmanaged with --unmanaged; --fail-on narrows
+    which), 2 trouble (bad usage, input or config file, or a pipeline that could not be checked).
     """
     _logging(debug, verbose)
     config = _load_config(options.pop("config_file"))
