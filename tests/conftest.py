@@ -27,7 +27,7 @@ YAML_DEMO_LIVE = ("us-east-1__prod-app-container.json", "us-east-1__ops-patch-ba
 def aws_sandbox(monkeypatch, tmp_path):
     """No test may reach real AWS or read the developer's AWS files; retries back off quickly."""
     for name in list(__import__("os").environ):
-        if name.startswith(("AWS_", "TF_VAR_")) or name in ("TF_WORKSPACE", "NO_COLOR"):
+        if name.startswith(("AWS_", "TF_VAR_", "DRIFTCHECK_")) or name in ("TF_WORKSPACE", "NO_COLOR", "TF_DATA_DIR", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKE0001")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-never-written-anywhere")
@@ -35,7 +35,7 @@ def aws_sandbox(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("DRIFTCHECK_RETRY_DELAY", "0.01")
+    monkeypatch.setenv("DRIFTCHECK_RETRY_DELAY", "0.01")  # (set after DRIFTCHECK_* are cleared above)
 
 
 @pytest.fixture
