@@ -885,3 +885,16 @@ def test_template_property_of_the_wrong_type_is_an_error_with_its_line(cli, tmp_
     assert entry["error"].startswith(f"{bad}:{line}: ") and fragment in entry["error"]
     assert entry["source"] == {"file": str(bad), "line": 3}
     assert statuses(run) == {"Wrong": "error", CFN_ID: "in_sync", OPS_ID: "drifted"}
+
+
+def test_readme_demo_policy_shows_one_ignored_and_one_accepted_difference(cli):
+    """The README's first command runs the demo with its config file and baseline (see the Quick start)."""
+    root = DEMO_TF.parent
+    run = cli("check", str(DEMO_TF), str(DEMO_CFN.parent), str(DEMO_PINNED.parent), *DEMO_ARGS, "--live", str(DEMO_LIVE),
+              "--unmanaged", "--config", str(root / "demo.driftcheck.yaml"), "--baseline", str(root / "demo-baseline.json"))
+    assert run.exit_code == 1, (run.stdout, run.stderr)
+    ignored = {(p["id"], d["path"]): d["reason"] for p in run.report["pipelines"] for d in p["ignored"]}
+    assert set(ignored) == {(API, "tags.HotfixTicket"), (HARDENED, "workflows[1].parameters[name=waitForActionAtEnd].value")}
+    assert ignored[(API, "tags.HotfixTicket")].startswith("config rule 1 (")
+    assert ignored[(HARDENED, "workflows[1].parameters[name=waitForActionAtEnd].value")].startswith("accepted in baseline ")
+    assert run.report["notes"] == []  # the rule is used, the baseline entry still occurs
