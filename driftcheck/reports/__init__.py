@@ -6,6 +6,7 @@ import enum
 from typing import assert_never
 
 from driftcheck.reports.base import Renderer
+from driftcheck.reports.codequality import CodeQualityRenderer
 from driftcheck.reports.github import GitHubRenderer
 from driftcheck.reports.html import HtmlRenderer
 from driftcheck.reports.json_report import JsonRenderer
@@ -14,7 +15,7 @@ from driftcheck.reports.markdown import MarkdownRenderer
 from driftcheck.reports.sarif import SarifRenderer
 from driftcheck.reports.text import TextRenderer
 
-__all__ = ["GitHubRenderer", "HtmlRenderer", "JUnitRenderer", "JsonRenderer", "MarkdownRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
+__all__ = ["CodeQualityRenderer", "GitHubRenderer", "HtmlRenderer", "JUnitRenderer", "JsonRenderer", "MarkdownRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
 
 
 class ReportFormat(str, enum.Enum):
@@ -27,6 +28,7 @@ class ReportFormat(str, enum.Enum):
     JUNIT = "junit"
     MARKDOWN = "markdown"
     GITHUB = "github"
+    CODEQUALITY = "codequality"
 
     def renderer(self) -> type[Renderer]:
         """The renderer class for this format."""
@@ -44,6 +46,8 @@ class ReportFormat(str, enum.Enum):
             return MarkdownRenderer
         if self is ReportFormat.GITHUB:
             return GitHubRenderer
+        if self is ReportFormat.CODEQUALITY:
+            return CodeQualityRenderer
         assert_never(self)
 
     @classmethod
