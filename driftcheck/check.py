@@ -15,6 +15,7 @@ from driftcheck.live.fetch import LiveOutcome, LiveReader, LiveStatus, arn_regio
 from driftcheck.model import DeclaredPipeline, InputError, PipelineResult, RunResult, Status
 from driftcheck.normalize import normalize, split_unresolved
 from driftcheck.policy import Policy
+from driftcheck.remediation import with_hints
 
 
 def _name(pipeline: DeclaredPipeline) -> str | None:
@@ -45,7 +46,8 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
     live = outcome.pipeline
     normalized = normalize(fields, live, declared.source_kind, declared.partial_maps)
     differences, ignored = split_ignored(
-        compare(normalized.declared, normalized.live, declared.field_locations, declared.location), declared.ignore_rules
+        with_hints(declared.source_kind, compare(normalized.declared, normalized.live, declared.field_locations, declared.location)),
+        declared.ignore_rules,
     )
     arn = str(live.get("arn")) if live.get("arn") else declared.arn
     return PipelineResult(

@@ -112,6 +112,26 @@ class Status(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class Hint:
+    """How to resolve one difference, both ways (see :mod:`driftcheck.remediation`).
+
+    ``apply``: what re-applying the declaration does (sets the live value back). ``accept``: the source
+    change that would accept the live value instead, as a snippet in ``language`` ("hcl" or "yaml") to put
+    at ``at``; None when driftcheck cannot write it exactly, and then ``accept_note`` says why.
+    ``replaces_line``: the snippet is one ``name = value`` / ``Name: value`` line for a top-level field,
+    so it can replace a declaring line of that same shape.
+    """
+
+    apply: str
+    language: str
+    accept: str | None = None
+    accept_note: str | None = None
+    at: Location | None = None
+    attribute: str | None = None  # the top-level name in the declaring language (image_recipe_arn, Status)
+    replaces_line: bool = False
+
+
+@dataclass(frozen=True)
 class Difference:
     """One field that differs: its API path, both values (JSON-compatible) and where it is declared."""
 
@@ -120,6 +140,7 @@ class Difference:
     live: Any
     source: Location | None = None
     ignored_by: str | None = None  # the rule that makes this difference no drift (e.g. lifecycle.ignore_changes at main.tf:40)
+    hint: Hint | None = None  # how to resolve it: re-apply, or accept the live value in the source
 
 
 @dataclass(frozen=True)

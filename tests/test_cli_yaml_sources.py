@@ -106,7 +106,10 @@ def test_readme_demo_reports_terraform_cloudformation_and_pipeline_files_togethe
     ops = run.pipeline(OPS_ID)
     assert ops["differences"] == [
         {"path": "status", "declared": "ENABLED", "live": "DISABLED",
-         "source": {"file": str(DEMO_PINNED.parent / DEMO_PINNED.name), "line": 8}},
+         "source": {"file": str(DEMO_PINNED.parent / DEMO_PINNED.name), "line": 8},
+         "hint": {"apply": 're-running your deployment from this file sets status back to "ENABLED"',
+                  "accept": "status: DISABLED", "accept_note": None, "language": "yaml",
+                  "at": {"file": str(DEMO_PINNED.parent / DEMO_PINNED.name), "line": 8}}},
     ]
     assert ops["source"]["line"] == 7
 

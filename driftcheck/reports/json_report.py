@@ -12,11 +12,11 @@ from jsonschema.exceptions import best_match
 
 from driftcheck.errors import DriftcheckError
 from driftcheck.frozen import thaw
-from driftcheck.model import Difference, InputError, Location, PipelineResult, RunResult
+from driftcheck.model import Difference, Hint, InputError, Location, PipelineResult, RunResult
 from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors
 
 #: Version of the document layout; bump the major part on any breaking change.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SCHEMA_RESOURCE = "report.schema.json"
 
 
@@ -67,11 +67,24 @@ def _pipeline(pipeline: PipelineResult) -> dict[str, Any]:
 
 
 def _difference(diff: Difference) -> dict[str, Any]:
-    return {
+    document = {
         "path": diff.path,
         "declared": thaw(diff.declared),
         "live": thaw(diff.live),
         "source": _location(diff.source),
+    }
+    if diff.hint is not None:
+        document["hint"] = _hint(diff.hint)
+    return document
+
+
+def _hint(hint: Hint) -> dict[str, Any]:
+    return {
+        "apply": hint.apply,
+        "accept": hint.accept,
+        "accept_note": hint.accept_note,
+        "language": hint.language,
+        "at": _location(hint.at),
     }
 
 

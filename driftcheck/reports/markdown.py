@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from driftcheck.model import Difference, Location, PipelineResult, RunResult, Status
+from driftcheck.model import Difference, Hint, Location, PipelineResult, RunResult, Status
 from driftcheck.reports.base import STATUS_ORDER, Renderer, ordered_input_errors, ordered_pipelines
 from driftcheck.reports.findings import findings, short_value
 from driftcheck.safe_text import one_line
@@ -83,14 +83,35 @@ def _difference_rows(differences: Iterable[Difference], *, rule: bool) -> list[s
         cells = [md_code(diff.path), _value(diff.declared), _value(diff.live), _where(diff.source)]
         if rule:
             cells.append(md_code(diff.ignored_by or ""))
+        else:
+            cells.append(_hint(diff.hint))
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 
 
+def _snippet(text: str) -> str:
+    """A (possibly multi-line) snippet as inline code, its lines joined by ``<br>``, indentation kept."""
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        lines.append("&#160;" * (len(line) - len(stripped)) + md_text(stripped))
+    return "<code>" + "<br>".join(lines) + "</code>"
+
+
+def _hint(hint: Hint | None) -> str:
+    """The Fix cell: what re-applying does, then the snippet that accepts the live value (or why there is none)."""
+    if hint is None:
+        return ""
+    text = md_text(hint.apply)
+    if hint.accept is not None:
+        return f"{text}; or accept in {md_text(hint.language)}: {_snippet(hint.accept)}"
+    return f"{text}; no accept snippet: {md_text(hint.accept_note or '')}"
+
+
 def _table(differences: tuple[Difference, ...], *, rule: bool) -> list[str]:
-    head = "| Path | Declared | Live | Declared at |" + (" Rule |" if rule else "")
+    head = "| Path | Declared | Live | Declared at |" + (" Rule |" if rule else " Fix |")
     rows = _difference_rows(differences, rule=rule)
-    lines = [head, "|---|---|---|---|" + ("---|" if rule else ""), *rows[:MAX_ROWS]]
+    lines = [head, "|---|---|---|---|---|", *rows[:MAX_ROWS]]
     if len(rows) > MAX_ROWS:
         lines += ["", f"... and {len(rows) - MAX_ROWS} more (see the JSON report)."]
     return lines

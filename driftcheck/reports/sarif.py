@@ -11,7 +11,8 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from driftcheck.model import Location, RunResult
+from driftcheck.model import Hint, Location, RunResult
+from driftcheck.remediation import exact_line_edit
 from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors, ordered_pipelines
 from driftcheck.reports.findings import Finding, findings
 from driftcheck.safe_text import one_line
@@ -73,7 +74,7 @@ def _rule(rule_id: str, severity: str) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int, shared: bool = False) -> dict[str, Any]:
     pipeline = finding.pipeline
     properties: dict[str, Any] = {"pipeline": pipeline.id, "status": pipeline.status.value, "severity": finding.severity}
     if pipeline.region:
@@ -89,9 +90,55 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
     }
+    hint = finding.difference.hint if finding.difference is not None else None
+    if hint is not None:
+        _add_hint(result, hint, shared)
     if finding.ignored_by is not None:
         result["suppressions"] = [{"kind": "external", "justification": one_line(finding.ignored_by)}]
     return result
+
+
+def _add_hint(result: dict[str, Any], hint: Hint, shared: bool) -> None:
+    """The remediation hint: always in the properties and the message; as a ``fixes`` entry replacing
+    the declaring line only where that edit is exact (:func:`driftcheck.remediation.exact_line_edit`)."""
+    properties: dict[str, Any] = {"apply": one_line(hint.apply), "language": hint.language}
+    if hint.accept is not None:
+        properties["accept"] = hint.accept
+    if hint.accept_note is not None:
+        properties["acceptNote"] = one_line(hint.accept_note)
+    result["properties"]["hint"] = properties
+    accept = f"; or accept: {one_line(hint.accept)}" if hint.accept is not None else f"; no accept snippet: {one_line(hint.accept_note or '')}"
+    result["message"]["text"] += f". Fix: {one_line(hint.apply)}{accept}"
+    edit = exact_line_edit(hint, shared=shared)
+    if edit is None or hint.at is None or hint.at.line is None:
+        return
+    line, replacement = edit
+    result["fixes"] = [{
+        "description": {"text": one_line(f"Accept the live value: {hint.accept}")},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": artifact_uri(hint.at.file)},
+            "replacements": [{
+                "deletedRegion": {
+                    "startLine": hint.at.line,
+                    "startColumn": 1,
+                    "endLine": hint.at.line,
+                    "endColumn": len(line.encode("utf-16-le")) // 2 + 1,  # SARIF columns count UTF-16 code units
+                },
+                "insertedContent": {"text": replacement},
+            }],
+        }],
+    }]
+
+
+def _shared(finding: Finding, result: RunResult) -> bool:
+    """Is the finding's pipeline declared by a block that declares others too (``for_each``, ``count``,
+    a module called twice)? Then no fix may edit its lines: the edit would change every instance."""
+    pipeline = finding.pipeline
+    if pipeline.source is None:
+        return True
+    if "[" in pipeline.id:  # an instance key: aws_x.app["api"], module.m[0].aws_x.this
+        return True
+    return any(other is not pipeline and other.source == pipeline.source for other in result.pipelines)
 
 
 def build_sarif(result: RunResult) -> dict[str, Any]:
@@ -127,7 +174,7 @@ def build_sarif(result: RunResult) -> dict[str, Any]:
                     }
                 },
                 "invocations": [invocation],
-                "results": [_result(f, index[f.rule_id]) for f in found],
+                "results": [_result(f, index[f.rule_id], _shared(f, result)) for f in found],
                 "properties": {
                     "summary": result.summary(),
                     "pipelines": [

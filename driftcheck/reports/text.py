@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from driftcheck.model import Difference, PipelineResult, RunResult, Status
+from driftcheck.model import Difference, Hint, PipelineResult, RunResult, Status
 from driftcheck.reports.base import (
     STATUS_ORDER,
     Renderer,
@@ -91,7 +91,10 @@ class TextRenderer(Renderer):
         if pipeline.source is not None:
             head.append(clean(str(pipeline.source)))
         lines = ["  ".join(head)]
-        lines += [f"    {_difference(d)}" for d in sorted(pipeline.differences, key=lambda d: d.path)]
+        for diff in sorted(pipeline.differences, key=lambda d: d.path):
+            lines.append(f"    {_difference(diff)}")
+            if diff.hint is not None:
+                lines.append(f"      {hint_line(diff.hint)}")
         lines += [f"    ignored: {_difference(d)}; {clean(d.ignored_by or '')}" for d in sorted(pipeline.ignored, key=lambda d: d.path)]
         for field in sorted(pipeline.unresolved, key=lambda u: u.path):
             lines.append(f"    unresolved {clean(field.path)}: {clean(field.reason)}")
@@ -108,6 +111,14 @@ def _plural(count: int, noun: str) -> str:
 def _difference(diff: Difference) -> str:
     line = f"{clean(diff.path)}: {compact(diff.declared)} -> {compact(diff.live)}"
     return f"{line}  ({clean(str(diff.source))})" if diff.source is not None else line
+
+
+def hint_line(hint: Hint) -> str:
+    """``fix: terraform apply sets ...; or accept: status = "DISABLED" at main.tf:44``, terminal-safe
+    (a multi-line snippet shows its line breaks as ``\\n``)."""
+    where = f" at {hint.at}" if hint.at is not None else ""
+    accept = f"or accept: {hint.accept}{where}" if hint.accept is not None else f"no accept snippet: {hint.accept_note}"
+    return clean(f"fix: {hint.apply}; {accept}")
 
 
 def _label(pipeline: PipelineResult) -> str:
