@@ -430,6 +430,8 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     declared = collect(paths, _source_options(_declaration(options), region, profile, settings))
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(settings)
     result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged, policy=policy)
+    if severity:
+        result = replace(result, severity_overrides=severity)
     for error in result.input_errors:
         _say(f"{error.location}: error: {error.message}")
     failures = _emit(result, ReportFormat(fmt), output, report_targets) + _github_actions(result, ReportFormat(fmt), output)

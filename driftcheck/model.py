@@ -169,6 +169,8 @@ class RunResult:
     generated_at: datetime
     tool_version: str
     notes: tuple[str, ...] = ()  # about the run as a whole (e.g. a configuration rule that matched nothing)
+    # the config file's severity overrides (path or status glob -> high|medium|low), for every format that grades
+    severity_overrides: Mapping[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         """Counts per status (every status present, zero included) plus input errors."""

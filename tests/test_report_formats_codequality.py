@@ -41,3 +41,16 @@ def test_codequality_report_of_the_demo(cli, tmp_path):
     # the ignored (config rule) and accepted (baseline) differences are not quality issues
     assert not any("HotfixTicket" in i["description"] or "waitForActionAtEnd" in i["description"] for i in issues)
     assert {i["severity"] for i in issues} <= {"critical", "major", "minor"}
+
+
+def test_config_severity_overrides_grade_the_ci_formats(cli, tmp_path):
+    """`severity:` in the config file changes the level of the findings, not only --fail-on."""
+    config = tmp_path / "c.yaml"
+    config.write_text('severity:\n  "description": high\n  "status": low\n')
+    out, sarif = tmp_path / "cq.json", tmp_path / "r.sarif"
+    cli("check", str(DEMO_TF), "--region", "us-east-1", "--live", str(DEMO_LIVE), "--config", str(config),
+        "--report", f"codequality={out}", "--report", f"sarif={sarif}")
+    grades = {i["check_name"]: i["severity"] for i in json.loads(out.read_text())}
+    assert grades["driftcheck/drift/description"] == "critical" and grades["driftcheck/drift/status"] == "minor"
+    levels = {r["ruleId"]: r["level"] for r in json.loads(sarif.read_text())["runs"][0]["results"]}
+    assert levels["driftcheck/drift/description"] == "error" and levels["driftcheck/drift/status"] == "note"

@@ -91,7 +91,11 @@ def _status_message(pipeline: PipelineResult) -> str:
 
 
 def findings(result: RunResult, overrides: Mapping[str, str] | None = None) -> list[Finding]:
-    """Every finding of the run, pipelines in display order, each pipeline's differences by path, ignored last."""
+    """Every finding of the run, pipelines in display order, each pipeline's differences by path, ignored last.
+
+    Severities follow ``overrides``, by default the run's own (the config file's ``severity``)."""
+    if overrides is None:
+        overrides = result.severity_overrides or None
     found: list[Finding] = []
     for pipeline in ordered_pipelines(result.pipelines):
         if pipeline.status in _STATUS_FINDINGS:
