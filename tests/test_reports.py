@@ -94,7 +94,10 @@ def test_every_format_renders(fmt: ReportFormat) -> None:
     for result in (sample(), RunResult((), (), WHEN, "0.1.0")):
         out = renderer_cls().render(result, color=False)
         assert isinstance(out, str) and out.endswith("\n")
-        assert "a-base" in out or not result.pipelines
+        # every report mentions in-sync pipelines too, except GitLab Code Quality, which by its format lists issues only
+        assert "a-base" in out or not result.pipelines or fmt is ReportFormat.CODEQUALITY
+        if fmt is ReportFormat.CODEQUALITY:
+            assert out.startswith("[") and ("b-nightly" in out or not result.pipelines)
 
 
 def test_status_order_covers_every_status() -> None:
