@@ -45,7 +45,7 @@ def test_one_testcase_per_pipeline_with_failures_errors_and_counts() -> None:
     xml = parse(JUnitRenderer().render(ci_sample()))
     assert_counts_match(xml)
     suite = suite_of(xml)
-    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (8, 3, 2, 0)
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (8, 3, 2, 1)
     found = cases(xml)
     nightly = found[("infra/main.tf", "b-nightly")]
     [failure] = nightly.result
@@ -61,14 +61,15 @@ def test_one_testcase_per_pipeline_with_failures_errors_and_counts() -> None:
     assert isinstance(unmanaged, Failure) and unmanaged.type == "unmanaged"
     [error] = found[("undeclared", "c-broken")].result
     assert isinstance(error, Error) and error.message == "AccessDeniedException: not allowed"
-    # in sync passes, even with only ignored differences; one id in two regions is two cases
+    # in sync passes; in sync only because of ignored differences is skipped; one id in two regions is two cases
     assert found[("infra/main.tf", "a-base [us-east-1]")].is_passed
     assert found[("infra/main.tf", "a-base [eu-west-1]")].is_passed
     quiet = found[("cfn/app.yaml", "f-quiet")]
-    assert quiet.is_passed and "ignored: description" in quiet.system_out
+    [skipped] = quiet.result
+    assert isinstance(skipped, Skipped) and "ignored: description" in quiet.system_out
     [input_error] = found[("input errors", "infra/vars.tfvars:4")].result
     assert isinstance(input_error, Error) and input_error.message == "unexpected token"
-    assert not any(isinstance(r, Skipped) for case in suite_of(xml) for r in case.result)
+    assert [case.name for case in suite_of(xml) if any(isinstance(r, Skipped) for r in case.result)] == ["f-quiet"]
 
 
 def test_counts_follow_the_run() -> None:
@@ -122,3 +123,16 @@ def test_demo_through_the_cli(cli, tmp_path) -> None:
 
 def test_registered() -> None:
     assert ReportFormat("junit").renderer() is JUnitRenderer
+
+
+def test_a_pipeline_in_sync_only_because_of_ignored_or_accepted_drift_is_skipped(cli, tmp_path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("ignore:\n  - name: prod-ops-patch*\n    reason: x\n  - name: ops-patch-baseline\n    fields: status\n    reason: paused on purpose (OPS-1)\n")
+    out = tmp_path / "j.xml"
+    cli("check", str(DEMO_PINNED.parent), "--region", "us-east-1", "--live", str(DEMO_LIVE), "--config", str(config), "--report", f"junit={out}")
+    xml = JUnitXml.fromfile(str(out))
+    assert_counts_match(xml)
+    [case] = [c for c in suite_of(xml) if c.name == "ops-patch-baseline"]
+    [skipped] = case.result
+    assert isinstance(skipped, Skipped) and "paused on purpose (OPS-1)" in skipped.message
+    assert suite_of(xml).skipped == 1

@@ -2,7 +2,8 @@
 
 One ``<testcase>`` per pipeline (``classname`` the declaring file, ``name`` the pipeline id): a drifted,
 missing or unmanaged pipeline has a ``<failure>`` listing its differences, one that could not be
-checked an ``<error>``, and an in-sync pipeline passes. Ignored differences, unresolved fields and
+checked an ``<error>``, one in sync only because its drift is ignored or accepted is ``<skipped>``, and
+any other in-sync pipeline passes. Ignored differences, unresolved fields and
 notes go to the test case's ``<system-out>``. Each input error is a test case with an ``<error>`` too,
 so a run that exits 2 never shows green.
 """
@@ -93,6 +94,10 @@ def build_junit(result: RunResult) -> ET.Element:
             error = ET.SubElement(case, "error", {"message": _attr(pipeline.error or "could not be checked"), "type": "error"})
             error.text = _body(pipeline.error or "")
             counts["errors"] += 1
+        elif pipeline.ignored:  # in sync only because its drift is ignored or accepted: shown as skipped, not green
+            reasons = sorted({one_line(d.ignored_by or "ignored") for d in pipeline.ignored})
+            ET.SubElement(case, "skipped", {"message": _attr(f"{len(pipeline.ignored)} difference(s) ignored or accepted: {'; '.join(reasons)}")})
+            counts["skipped"] += 1
         out = _system_out(pipeline)
         if out:
             ET.SubElement(case, "system-out").text = _body(out)
@@ -107,7 +112,7 @@ def build_junit(result: RunResult) -> ET.Element:
         "tests": str(len(cases)),
         "failures": str(counts["failures"]),
         "errors": str(counts["errors"]),
-        "skipped": "0",
+        "skipped": str(counts["skipped"]),
         "time": "0",
     }
     root = ET.Element("testsuites", attributes)
