@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from typing import assert_never
 
 from driftcheck.reports.base import Renderer
 from driftcheck.reports.codequality import CodeQualityRenderer
@@ -32,25 +31,23 @@ class ReportFormat(str, enum.Enum):
 
     def renderer(self) -> type[Renderer]:
         """The renderer class for this format."""
-        if self is ReportFormat.TEXT:
-            return TextRenderer
-        if self is ReportFormat.JSON:
-            return JsonRenderer
-        if self is ReportFormat.HTML:
-            return HtmlRenderer
-        if self is ReportFormat.SARIF:
-            return SarifRenderer
-        if self is ReportFormat.JUNIT:
-            return JUnitRenderer
-        if self is ReportFormat.MARKDOWN:
-            return MarkdownRenderer
-        if self is ReportFormat.GITHUB:
-            return GitHubRenderer
-        if self is ReportFormat.CODEQUALITY:
-            return CodeQualityRenderer
-        assert_never(self)
+        return _RENDERERS[self]
 
     @classmethod
     def choices(cls) -> list[str]:
         """Format names in declaration order, for ``click.Choice``."""
         return [member.value for member in cls]
+
+
+_RENDERERS: dict[ReportFormat, type[Renderer]] = {
+    ReportFormat.TEXT: TextRenderer,
+    ReportFormat.JSON: JsonRenderer,
+    ReportFormat.HTML: HtmlRenderer,
+    ReportFormat.SARIF: SarifRenderer,
+    ReportFormat.JUNIT: JUnitRenderer,
+    ReportFormat.MARKDOWN: MarkdownRenderer,
+    ReportFormat.GITHUB: GitHubRenderer,
+    ReportFormat.CODEQUALITY: CodeQualityRenderer,
+}
+if set(_RENDERERS) != set(ReportFormat):  # a format added without its renderer fails at import, not at run time
+    raise RuntimeError("every report format needs a renderer")
