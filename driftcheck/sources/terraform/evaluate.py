@@ -30,7 +30,7 @@ from typing import Any
 from driftcheck.model import InputError, Location
 from driftcheck.sources import files
 from driftcheck.sources.terraform.modules import ModuleTree, display
-from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
+from driftcheck.sources.terraform.options import TerraformOptions, is_pipeline
 from driftcheck.sources.terraform.tfparse_process import EvaluatorError, EvaluatorLimit, load_from_path
 from driftcheck.sources.terraform.syntax import Block, dynamic_blocks_last_lines, has_dynamic_before_static
 from driftcheck.sources.terraform.variables import RootVariables, VarFile, bad_var_file, collect_variables
@@ -59,7 +59,6 @@ class Evaluation:
     syntax_failed: bool = False
     line_maps: dict[str, dict[int, int]] = field(default_factory=dict)  # reordered copy's line -> user's line
     probes: dict[tuple[str, str], Any] = field(default_factory=dict)  # (module instance prefix, probe) -> value
-    probed: bool = False
 
     @property
     def provided(self) -> set[str]:
@@ -118,7 +117,7 @@ def _merged(results: list[Evaluation]) -> Evaluation:
                     continue
                 seen.add(key)
                 document.setdefault(kind, []).append(entry)
-    merged = Evaluation(document=document, variables=first.variables, probed=first.probed)
+    merged = Evaluation(document=document, variables=first.variables)
     for result in results:
         merged.errors.extend(e for e in result.errors if e not in merged.errors)
         merged.syntax_failed = merged.syntax_failed or result.syntax_failed
@@ -168,7 +167,6 @@ def _evaluate(
             var_files = [v for v in var_files if v is not var_file]
             result.variables = RootVariables(tuple(var_files), variables.errors, variables.notes)
     if probes:
-        result.probed = True
         _read_probes(result)
     return result
 
@@ -193,7 +191,7 @@ def _working_copy(
         for module in tree.modules.values()
         for file_index in module.files
         for block in file_index.blocks
-        if block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block)
+        if is_pipeline(block) and has_dynamic_before_static(block)
     }
     if not reorder and not probes and not blanked and not neutral and not tree.manifest_elsewhere:
         return None
@@ -214,7 +212,7 @@ def _working_copy(
                 start, end = block.span
                 original = file_index.source[start:end]
                 text = original
-                if id(file_index) in reorder and block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and has_dynamic_before_static(block):
+                if id(file_index) in reorder and is_pipeline(block) and has_dynamic_before_static(block):
                     text, lines = dynamic_blocks_last_lines(block, file_index.source)
                     result.line_maps.setdefault(str(file_index.path), {}).update(lines)
                 if any(block is b for b in blanked):
@@ -245,12 +243,12 @@ def _working_copy(
 def _not_copied(directory: str, names: list[str]) -> set[str]:
     """What the working copy leaves out: tool directories, old probes, and anything that is not a regular file
     or a directory (a FIFO would block the copy for ever)."""
-    skipped = {".terraform", ".git", "node_modules", PROBE_FILE}
+    skipped = {name for name in names if name in (".terraform", ".git", "node_modules", PROBE_FILE)}
     for name in names:
         path = Path(directory) / name
         if name not in skipped and not path.is_dir() and not files.is_regular(path):
             skipped.add(name)
-    return skipped & set(names) | {n for n in names if n in (".terraform", ".git", "node_modules", PROBE_FILE)}
+    return skipped
 
 
 def _diagnostics(message: str, tree: ModuleTree, tf_root: Path) -> list[InputError]:

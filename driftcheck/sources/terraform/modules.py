@@ -87,7 +87,8 @@ class Scope:
         return ".".join(call.labels[0] for _, call in self.calls)
 
 
-def _is_override(name: str) -> bool:
+def is_override(name: str) -> bool:
+    """Terraform's override files: ``override.tf``, ``*_override.tf`` (and their .tf.json forms)."""
     return name in ("override.tf", "override.tf.json") or name.endswith(("_override.tf", "_override.tf.json"))
 
 
@@ -186,10 +187,10 @@ class ModuleTree:
     def _merge_overrides(self, module: Module) -> None:
         """Terraform's override files (``override.tf``, ``*_override.tf``): each block is merged into the block of
         the same address, attribute by attribute, a nested block type replacing all of that type."""
-        overrides = [f for f in module.files if _is_override(f.path.name)]
+        overrides = [f for f in module.files if is_override(f.path.name)]
         if not overrides:
             return
-        module.files = [f for f in module.files if not _is_override(f.path.name)]
+        module.files = [f for f in module.files if not is_override(f.path.name)]
         for override in sorted(overrides, key=lambda f: f.path.name):
             for block in override.blocks:
                 base = next((b for f in module.files for b in f.blocks if b.type == block.type and b.labels == block.labels), None)

@@ -10,6 +10,11 @@ from driftcheck.sources.terraform.state import TerraformState
 RESOURCE_TYPE = "aws_imagebuilder_image_pipeline"
 
 
+def is_pipeline(block) -> bool:
+    """True for a ``resource \"aws_imagebuilder_image_pipeline\" \"NAME\"`` block of the syntax index."""
+    return block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and len(block.labels) >= 2
+
+
 @dataclass(frozen=True)
 class TerraformOptions:
     """Variables, variable files, state and workspace, as given on the command line."""

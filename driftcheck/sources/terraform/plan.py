@@ -10,17 +10,13 @@ from pathlib import Path
 from driftcheck.frozen import thaw
 from driftcheck.sources.terraform.evaluate import PROBE_PREFIX, Probe
 from driftcheck.sources.terraform.modules import ModuleTree, Scope
-from driftcheck.sources.terraform.options import RESOURCE_TYPE
+from driftcheck.sources.terraform.options import is_pipeline
 from driftcheck.sources.terraform.state import TerraformState
 from driftcheck.sources.terraform.syntax import Block
 
 log = logging.getLogger(__name__)
 META = ("count", "for_each")
 MAX_CALLS_PER_MODULE = 32  # tfparse 0.6.22 evaluates only the first 32 module calls of a module, by name
-
-
-def is_pipeline(block: Block) -> bool:
-    return block.type == "resource" and block.labels[:1] == (RESOURCE_TYPE,) and len(block.labels) >= 2
 
 
 def passes(tree: ModuleTree, scopes: list[Scope]) -> list[list[Block]]:

@@ -27,7 +27,7 @@ from driftcheck.sources.terraform.evaluate import Evaluation, check_module_synta
 from driftcheck.sources.terraform.expansion import Expansion, validate
 from driftcheck.sources.terraform.ignore_rules import ignore_tags_rules, lifecycle_rules, lifecycle_rules_of_value
 from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, NOT_FOUND, Knowledge
-from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, display, ignored_null_inputs
+from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, display, ignored_null_inputs, is_override
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
 from driftcheck.sources.terraform.plan import META, is_pipeline, passes, probes, state_rewrites
 from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_for, provider_syntax, tags_all
@@ -192,7 +192,7 @@ class _Root:
                 path = str(instance.get("__tfmeta", {}).get("path", ""))
                 if path in self.by_path:  # an override file's block: the evaluator does not merge it, so merge here
                     base, over = self.by_path[path], instance
-                    if _is_override_file(str(base.get("__tfmeta", {}).get("filename", ""))):
+                    if is_override(os.path.basename(str(base.get("__tfmeta", {}).get("filename", "")))):
                         base, over = over, base
                     instance = {**base, **{k: v for k, v in over.items() if k not in ("__tfmeta", "id")}}
                 self.by_path[path] = instance
@@ -364,7 +364,7 @@ class _Root:
                 self.knowledge.instance_prefix = instance_prefix
                 value = self.knowledge.state_value(ref, scope)
                 if value is not NOT_FOUND:
-                    return validate(meta, value, expr, expr_file(expr, scope, where))
+                    return validate(meta, value, expr, block.location.file)
         # an expression over state values: trust the state's own list of this block's instances
         expected = sorted(a[len(address):] for a in state.instances if INSTANCE_KEY.sub("", a) == INSTANCE_KEY.sub("", address) and a.startswith(address))
         if expected:
@@ -501,11 +501,6 @@ class _Root:
         )
 
 
-def _is_override_file(filename: str) -> bool:
-    name = os.path.basename(filename)
-    return name in ("override.tf", "override.tf.json") or name.endswith(("_override.tf", "_override.tf.json"))
-
-
 def _unindexed_expansion_problem(instance: Mapping[str, Any]) -> str | None:
     """For a block the syntax index does not read (a .tf.json file): why its count/for_each cannot be trusted.
 
@@ -551,11 +546,6 @@ def _without_whole_resources(expr: Expr) -> list:
             continue
         out.append(ref)
     return out
-
-
-def expr_file(expr: Expr, scope: Scope, where: str) -> str:
-    """The file part of a ``file:line`` location string."""
-    return where.rsplit(":", 1)[0]
 
 
 __all__ = ["Evaluation", "Module", "TerraformSource"]

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftcheck.sources.terraform.syntax import TfExpression
+
 _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][\w-]*)|(?P<punct>[(){}\[\],=])|(?P<string>\"(?:[^\"\\]|\\.)*\")|(?P<other>[^\s(){}\[\],=]+))")
 MAX_TYPE_DEPTH = 50
 
@@ -110,7 +112,7 @@ def parse_type(text: str) -> TypeSpec | None:
 
 def is_expression(value: Any) -> bool:
     """A value that is an expression or template (syntax.TfExpression), not a literal: never checked."""
-    return type(value).__name__ == "TfExpression"
+    return isinstance(value, TfExpression)
 
 
 def mismatch(value: Any, spec: TypeSpec, path: str = "", depth: int = 0) -> str | None:
