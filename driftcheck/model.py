@@ -158,6 +158,22 @@ class PipelineResult:
     unresolved: tuple[UnresolvedField, ...] = ()
     error: str | None = None
     notes: tuple[str, ...] = ()
+    account: str | None = None  # the AWS account id the pipeline was read in (or its ARN names), when known
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Where a run's data came from and how it ended: the reports' run context (never a credential)."""
+
+    command: tuple[str, ...] = ()        # the command line, secrets masked
+    live_source: str = "aws"             # "aws" (accounts and regions below) or "offline" (live_dir)
+    live_dir: str | None = None
+    accounts: tuple[str, ...] = ()       # account ids (or profile / role names when the id is unknown)
+    regions: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()         # the PATHS, var files, state and baseline files read
+    exit_code: int | None = None
+    duration_seconds: float | None = None
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +187,7 @@ class RunResult:
     notes: tuple[str, ...] = ()  # about the run as a whole (e.g. a configuration rule that matched nothing)
     # the config file's severity overrides (path or status glob -> high|medium|low), for every format that grades
     severity_overrides: Mapping[str, str] = field(default_factory=dict)
+    context: RunContext | None = None  # filled in by the CLI; None for a bare library call
 
     def summary(self) -> dict[str, int]:
         """Counts per status (every status present, zero included) plus input errors."""

@@ -144,7 +144,7 @@ def test_markdown_and_html_show_the_hint_escaped(cli, tmp_path) -> None:
 
 def test_json_report_schema_version_and_hint_are_documented(cli) -> None:
     run = cli("check", *DEMO)
-    assert run.report["schema_version"] == "1.3"
+    assert run.report["schema_version"] == "1.4"
     doc = (Path(__file__).parent.parent / "docs" / "report-formats.md").read_text(encoding="utf-8")
     for key in ("hint", "apply", "accept", "accept_note", "language"):
         assert f"`{key}`" in doc

@@ -12,11 +12,11 @@ from jsonschema.exceptions import best_match
 
 from driftcheck.errors import DriftcheckError
 from driftcheck.frozen import thaw
-from driftcheck.model import Difference, Hint, InputError, Location, PipelineResult, RunResult
+from driftcheck.model import Difference, Hint, InputError, Location, PipelineResult, RunContext, RunResult
 from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors
 
 #: Version of the document layout; bump the major part on any breaking change.
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 SCHEMA_RESOURCE = "report.schema.json"
 
 
@@ -41,6 +41,21 @@ def build_document(result: RunResult) -> dict[str, Any]:
         "pipelines": [_pipeline(p) for p in pipelines],
         "input_errors": [_input_error(e) for e in ordered_input_errors(result.input_errors)],
         "notes": list(result.notes),
+        **({"run": _context(result.context)} if result.context is not None else {}),
+    }
+
+
+def _context(context: RunContext) -> dict[str, Any]:
+    return {
+        "command": list(context.command),
+        "live_source": context.live_source,
+        "live_dir": context.live_dir,
+        "accounts": list(context.accounts),
+        "regions": list(context.regions),
+        "inputs": list(context.inputs),
+        "exit_code": context.exit_code,
+        "duration_seconds": None if context.duration_seconds is None else round(context.duration_seconds, 3),
+        "started_at": iso_utc(context.started_at) if context.started_at is not None else None,
     }
 
 
@@ -54,6 +69,7 @@ def _pipeline(pipeline: PipelineResult) -> dict[str, Any]:
         "id": pipeline.id,
         "name": pipeline.name,
         "arn": pipeline.arn,
+        "account": pipeline.account,
         "region": pipeline.region,
         "source": _location(pipeline.source),
         "status": pipeline.status.value,
