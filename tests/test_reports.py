@@ -22,7 +22,10 @@ from driftcheck.model import (
     Status,
     UnresolvedField,
 )
-from driftcheck.reports import HtmlRenderer, JsonRenderer, ReportFormat, TextRenderer
+from driftcheck.reports import ReportFormat
+from driftcheck.reports.html import HtmlRenderer
+from driftcheck.reports.json_report import JsonRenderer
+from driftcheck.reports.text import TextRenderer
 from driftcheck.reports.base import STATUS_ORDER, Renderer
 from driftcheck.reports.json_report import build_document, load_schema, validate_report
 

@@ -1,20 +1,17 @@
-"""The one registry of report formats: ``ReportFormat`` maps each format name to its renderer."""
+"""The one registry of report formats: ``ReportFormat`` maps each format name to its renderer.
+
+Renderers are imported when a format is used, not when the registry is: ``driftcheck --help`` and a run
+that writes only JSON never load jinja2 or the SARIF code.
+"""
 
 from __future__ import annotations
 
 import enum
+import importlib
+from typing import TYPE_CHECKING
 
-from driftcheck.reports.base import Renderer
-from driftcheck.reports.codequality import CodeQualityRenderer
-from driftcheck.reports.github import GitHubRenderer
-from driftcheck.reports.html import HtmlRenderer
-from driftcheck.reports.json_report import JsonRenderer
-from driftcheck.reports.junit import JUnitRenderer
-from driftcheck.reports.markdown import MarkdownRenderer
-from driftcheck.reports.sarif import SarifRenderer
-from driftcheck.reports.text import TextRenderer
-
-__all__ = ["CodeQualityRenderer", "GitHubRenderer", "HtmlRenderer", "JUnitRenderer", "JsonRenderer", "MarkdownRenderer", "Renderer", "ReportFormat", "SarifRenderer", "TextRenderer"]
+if TYPE_CHECKING:
+    from driftcheck.reports.base import Renderer
 
 
 class ReportFormat(str, enum.Enum):
@@ -30,8 +27,10 @@ class ReportFormat(str, enum.Enum):
     CODEQUALITY = "codequality"
 
     def renderer(self) -> type[Renderer]:
-        """The renderer class for this format."""
-        return _RENDERERS[self]
+        """The renderer class for this format (its module is imported on first use)."""
+        module, name = _RENDERERS[self].split(":")
+        renderer: type[Renderer] = getattr(importlib.import_module(module), name)
+        return renderer
 
     @classmethod
     def choices(cls) -> list[str]:
@@ -39,15 +38,15 @@ class ReportFormat(str, enum.Enum):
         return [member.value for member in cls]
 
 
-_RENDERERS: dict[ReportFormat, type[Renderer]] = {
-    ReportFormat.TEXT: TextRenderer,
-    ReportFormat.JSON: JsonRenderer,
-    ReportFormat.HTML: HtmlRenderer,
-    ReportFormat.SARIF: SarifRenderer,
-    ReportFormat.JUNIT: JUnitRenderer,
-    ReportFormat.MARKDOWN: MarkdownRenderer,
-    ReportFormat.GITHUB: GitHubRenderer,
-    ReportFormat.CODEQUALITY: CodeQualityRenderer,
+_RENDERERS: dict[ReportFormat, str] = {
+    ReportFormat.TEXT: "driftcheck.reports.text:TextRenderer",
+    ReportFormat.JSON: "driftcheck.reports.json_report:JsonRenderer",
+    ReportFormat.HTML: "driftcheck.reports.html:HtmlRenderer",
+    ReportFormat.SARIF: "driftcheck.reports.sarif:SarifRenderer",
+    ReportFormat.JUNIT: "driftcheck.reports.junit:JUnitRenderer",
+    ReportFormat.MARKDOWN: "driftcheck.reports.markdown:MarkdownRenderer",
+    ReportFormat.GITHUB: "driftcheck.reports.github:GitHubRenderer",
+    ReportFormat.CODEQUALITY: "driftcheck.reports.codequality:CodeQualityRenderer",
 }
 if set(_RENDERERS) != set(ReportFormat):  # a format added without its renderer fails at import, not at run time
     raise RuntimeError("every report format needs a renderer")

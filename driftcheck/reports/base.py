@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,12 +23,27 @@ STATUS_ORDER: tuple[Status, ...] = (
 _RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 
 
+@dataclass(frozen=True)
+class RenderOptions:
+    """How a report links out, for the formats that link (HTML, Markdown); the others ignore these.
+
+    ``source_url``: a template with ``{file}`` and ``{line}``, e.g.
+    ``https://github.com/org/repo/blob/main/{file}#L{line}``; ``console_links``: link ARNs to the AWS console.
+    """
+
+    source_url: str | None = None
+    console_links: bool = False
+
+
+DEFAULT_OPTIONS = RenderOptions()
+
+
 class Renderer(ABC):
     """Turns a finished run into one report document; the CLI writes the returned string."""
 
     @abstractmethod
-    def render(self, result: RunResult, *, color: bool = False) -> str:
-        """Return the whole report. ``color`` only matters to formats meant for a terminal."""
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+        """Return the whole report. ``color`` only matters to formats meant for a terminal; ``options`` to formats that link."""
 
 
 def ordered_pipelines(pipelines: Iterable[PipelineResult]) -> list[PipelineResult]:

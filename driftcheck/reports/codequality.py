@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from driftcheck.model import RunResult
-from driftcheck.reports.base import Renderer
+from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer
 from driftcheck.reports.findings import findings
 
 SEVERITIES = {"high": "critical", "medium": "major", "low": "minor"}
@@ -21,7 +21,7 @@ SEVERITIES = {"high": "critical", "medium": "major", "low": "minor"}
 class CodeQualityRenderer(Renderer):
     """Writes :func:`build_issues` as an indented JSON array with a trailing newline."""
 
-    def render(self, result: RunResult, *, color: bool = False) -> str:
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         """Return the Code Quality report; ``color`` is ignored."""
         return json.dumps(build_issues(result), indent=2, ensure_ascii=True) + "\n"
 

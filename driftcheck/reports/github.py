@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from driftcheck.model import RunResult
-from driftcheck.reports.base import Renderer
+from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer
 from driftcheck.reports.findings import Finding, findings
 from driftcheck.reports.text import TextRenderer
 from driftcheck.safe_text import one_line
@@ -54,7 +54,7 @@ def annotations(result: RunResult) -> str:
 class GitHubRenderer(Renderer):
     """Annotations, then the text report shielded from command parsing."""
 
-    def render(self, result: RunResult, *, color: bool = False) -> str:
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         """Return the annotations and the (colourless) text report."""
         text = TextRenderer().render(result)
         # a token no data can know in advance: it depends on the whole text the data is part of

@@ -15,8 +15,10 @@ from markupsafe import Markup
 
 from driftcheck.model import RunResult, Status
 from driftcheck.reports.base import (
-    STATUS_ORDER,
+    DEFAULT_OPTIONS,
+    RenderOptions,
     Renderer,
+    STATUS_ORDER,
     dump_value,
     iso_utc,
     ordered_input_errors,
@@ -62,7 +64,7 @@ def environment() -> Environment:
 class HtmlRenderer(Renderer):
     """One HTML file for sharing or archiving: summary, then each pipeline, problems first."""
 
-    def render(self, result: RunResult, *, color: bool = False) -> str:
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         """Return the HTML document; ``color`` is ignored (the page is always styled)."""
         ordered = ordered_pipelines(result.pipelines)
         return environment().get_template(TEMPLATE).render(

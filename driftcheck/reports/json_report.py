@@ -13,7 +13,7 @@ from jsonschema.exceptions import best_match
 from driftcheck.errors import DriftcheckError
 from driftcheck.frozen import thaw
 from driftcheck.model import Difference, Hint, InputError, Location, PipelineResult, RunContext, RunResult
-from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors
+from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer, iso_utc, ordered_input_errors
 
 #: Version of the document layout; bump the major part on any breaking change.
 SCHEMA_VERSION = "1.4"
@@ -23,7 +23,7 @@ SCHEMA_RESOURCE = "report.schema.json"
 class JsonRenderer(Renderer):
     """Writes :func:`build_document` as indented JSON with sorted keys and a trailing newline."""
 
-    def render(self, result: RunResult, *, color: bool = False) -> str:
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         """Return the JSON report; ``color`` is ignored."""
         # ensure_ascii: values are kept exactly, and any character that is unsafe to show (controls, bidi
         # overrides, lone surrogates) is written as a JSON \uXXXX escape, so the file is always valid UTF-8

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from driftcheck.model import Difference, PipelineResult, RunResult, Status
-from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors, ordered_pipelines
+from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer, iso_utc, ordered_input_errors, ordered_pipelines
 from driftcheck.reports.findings import short_value
 from driftcheck.safe_text import multi_line, one_line
 
@@ -39,7 +39,7 @@ def _body(text: str) -> str:
 class JUnitRenderer(Renderer):
     """Writes one ``<testsuites>`` document holding one ``<testsuite>``."""
 
-    def render(self, result: RunResult, *, color: bool = False) -> str:
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         """Return the JUnit XML; ``color`` is ignored."""
         root = build_junit(result)
         ET.indent(root, space="  ")

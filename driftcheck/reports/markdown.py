@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 
 from driftcheck.model import Difference, Hint, Location, PipelineResult, RunResult, Status
-from driftcheck.reports.base import STATUS_ORDER, Renderer, ordered_input_errors, ordered_pipelines
+from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer, STATUS_ORDER, ordered_input_errors, ordered_pipelines
 from driftcheck.reports.findings import findings, short_value
 from driftcheck.safe_text import one_line
 from driftcheck.severity import SEVERITIES, worst
@@ -58,7 +58,7 @@ def _where(location: Location | None) -> str:
 class MarkdownRenderer(Renderer):
     """Renders :func:`build_markdown`; ``color`` is ignored."""
 
-    def render(self, result: RunResult, *, color: bool = False) -> str:
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         """Return the Markdown report (at most :data:`MAX_CHARS` characters)."""
         return build_markdown(result)
 

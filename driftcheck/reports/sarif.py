@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from driftcheck.model import Hint, Location, RunResult
 from driftcheck.remediation import exact_line_edit
-from driftcheck.reports.base import Renderer, iso_utc, ordered_input_errors, ordered_pipelines
+from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer, iso_utc, ordered_input_errors, ordered_pipelines
 from driftcheck.reports.findings import Finding, findings
 from driftcheck.safe_text import one_line
 
@@ -29,7 +29,7 @@ _URI_SAFE = "/!$&'()*+,;=:@-._~"
 class SarifRenderer(Renderer):
     """Writes :func:`build_sarif` as indented JSON with a trailing newline."""
 
-    def render(self, result: RunResult, *, color: bool = False) -> str:
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         """Return the SARIF log; ``color`` is ignored."""
         return json.dumps(build_sarif(result), indent=2, ensure_ascii=True) + "\n"
 

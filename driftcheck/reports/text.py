@@ -9,8 +9,10 @@ import click
 
 from driftcheck.model import Difference, Hint, PipelineResult, RunResult, Status
 from driftcheck.reports.base import (
-    STATUS_ORDER,
+    DEFAULT_OPTIONS,
+    RenderOptions,
     Renderer,
+    STATUS_ORDER,
     dump_value,
     ordered_input_errors,
     ordered_pipelines,
@@ -47,7 +49,7 @@ def compact(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
 class TextRenderer(Renderer):
     """The human summary written to the terminal by default."""
 
-    def render(self, result: RunResult, *, color: bool = False) -> str:
+    def render(self, result: RunResult, *, color: bool = False, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         """Return the report; ANSI styling only when ``color`` is true."""
         style = _Styler(color)
         ordered = ordered_pipelines(result.pipelines)
