@@ -31,6 +31,7 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
         arn=declared.arn,
         region=declared.region or (arn_region(declared.arn) if declared.arn else None),
         source=declared.location,
+        source_kind=declared.source_kind,
         unresolved=unresolved,
         notes=declared.notes,
     )

@@ -159,6 +159,7 @@ class PipelineResult:
     error: str | None = None
     notes: tuple[str, ...] = ()
     account: str | None = None  # the AWS account id the pipeline was read in (or its ARN names), when known
+    source_kind: str | None = None  # "terraform", "cloudformation" or "driftcheck" (a pipeline file); None for unmanaged
 
 
 @dataclass(frozen=True)
