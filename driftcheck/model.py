@@ -64,6 +64,18 @@ class IgnoreRule:
 
 
 @dataclass(frozen=True)
+class ProviderAccount:
+    """The credentials a declaration's own tool reads the pipeline with (a Terraform provider's ``profile`` and
+    ``assume_role``): names and ARNs only, never a secret. ``origin`` says where (``provider aws.prod at main.tf:3``)."""
+
+    origin: str
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = field(default=None, repr=False)
+    session_name: str | None = None
+
+
+@dataclass(frozen=True)
 class DeclaredPipeline:
     """One pipeline as a source declares it, in API shape (camelCase, as get_image_pipeline returns).
 
@@ -86,6 +98,8 @@ class DeclaredPipeline:
     partial_maps: Mapping[str, str] = field(default_factory=dict)
     # differences these rules match are reported as ignored, never as drift
     ignore_rules: tuple[IgnoreRule, ...] = ()
+    # the account to read it in, as its provider configures it (Terraform assume_role / profile); None: the run's
+    provider_account: ProviderAccount | None = None
 
     @property
     def key(self) -> str:
