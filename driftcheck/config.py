@@ -20,12 +20,13 @@ from typing import Any
 
 import jsonschema
 
+from driftcheck.defaults import CONFIG_NAMES
 from driftcheck.errors import DriftcheckError
 from driftcheck.model import Location
 from driftcheck.sources.yaml_tree import DocumentError, Node, load_file
 
 #: Names looked for in the current directory when --config is not given, in this order.
-DEFAULT_NAMES = (".driftcheck.yaml", ".driftcheck.yml")
+DEFAULT_NAMES = CONFIG_NAMES
 RULE_MATCHERS = ("id", "name", "arn", "source", "region", "account")
 
 

@@ -115,7 +115,7 @@ class _Tty:
 
 
 def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):
-    from driftcheck.cli import _use_color
+    from driftcheck.cli.common import use_color as _use_color
 
     assert _use_color(_Tty()) is True
     monkeypatch.setenv("NO_COLOR", "1")

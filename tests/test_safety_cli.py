@@ -81,7 +81,7 @@ def test_surrogate_in_a_name_on_stdout_does_not_crash(tmp_path):
 
 
 def test_one_failing_renderer_does_not_stop_the_others(tmp_path, monkeypatch):
-    def broken(self, result, *, color=False):
+    def broken(self, result, *, color=False, options=None):
         raise RuntimeError("renderer bug")
 
     monkeypatch.setattr("driftcheck.reports.html.HtmlRenderer.render", broken)
@@ -118,7 +118,7 @@ def test_reports_are_replaced_atomically(tmp_path, monkeypatch):
     def failing_replace(source, target):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("driftcheck.cli.os.replace", failing_replace)
+    monkeypatch.setattr("driftcheck.cli.common.os.replace", failing_replace)
     result = run("check", str(DEMO_PINNED), "--live", str(DEMO_LIVE), "--report", f"json={report}")
     assert result.exit_code == 2
     assert report.read_text() == "previous report\n"  # never half a report
@@ -144,7 +144,7 @@ def test_a_crash_of_driftcheck_itself_is_one_line_and_exit_2(tmp_path, monkeypat
     def crash(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr("driftcheck.cli.run_check", crash)
+    monkeypatch.setattr("driftcheck.check.run_check", crash)
     result = run("check", str(DEMO_PINNED), "--live", str(DEMO_LIVE), "--report", f"json={tmp_path / 'r.json'}")
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0

@@ -25,14 +25,15 @@ import botocore.config
 import botocore.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
+from driftcheck.defaults import DEADLINE, RETRY_BUDGET
 from driftcheck.errors import LiveStateError
 from driftcheck.live.faults import NOT_FOUND_CODES, check_body, describe, is_retryable, is_throttling
 from driftcheck.live.pacing import MAX_CONCURRENCY, PacerRegistry
 
 T = TypeVar("T")
 
-DEFAULT_RETRY_BUDGET = 120.0   # seconds one call may spend on retries (waits for the pacer included)
-DEFAULT_DEADLINE = 900.0       # seconds the whole run may spend reading AWS
+DEFAULT_RETRY_BUDGET = RETRY_BUDGET   # seconds one call may spend on retries (waits for the pacer included)
+DEFAULT_DEADLINE = DEADLINE           # seconds the whole run may spend reading AWS
 BACKOFF_CAP_FACTOR = 16        # the longest backoff, in first delays
 PACED_SERVICES = frozenset({"imagebuilder"})   # throttled attempts are not counted against max_attempts
 
@@ -50,9 +51,25 @@ class RunClock:
         return self.deadline_at - time.monotonic()
 
 
+class Credentials:
+    """Temporary credentials (from sts:AssumeRole) for one account: held only here, never shown (repr masks them)."""
+
+    __slots__ = ("access_key", "secret_key", "token")
+
+    def __init__(self, access_key: str, secret_key: str, token: str | None) -> None:
+        self.access_key, self.secret_key, self.token = access_key, secret_key, token
+
+    def __repr__(self) -> str:
+        return "Credentials(***)"
+
+    __str__ = __repr__
+
+
 @dataclass(frozen=True)
 class AwsSettings:
-    """How to reach AWS. ``None`` means: use the standard AWS chain (env, config files, ...)."""
+    """How to reach AWS. ``None`` means: use the standard AWS chain (env, config files, ...).
+
+    ``credentials`` (an assumed role's) win over ``profile``; ``account`` is the account id they reach, when known."""
 
     region: str | None = None
     profile: str | None = None
@@ -65,6 +82,8 @@ class AwsSettings:
     retry_budget: float = DEFAULT_RETRY_BUDGET
     deadline: float | None = DEFAULT_DEADLINE
     run: RunClock = field(default_factory=RunClock, compare=False, repr=False)
+    credentials: Credentials | None = field(default=None, compare=False, repr=False)
+    account: str | None = None
 
     def __post_init__(self) -> None:
         if self.deadline is not None:
@@ -101,9 +120,9 @@ def _pacer_key(settings: AwsSettings, fn: Callable[..., Any]) -> tuple[object, .
     client = getattr(fn, "__self__", None)
     meta = getattr(client, "meta", None)
     if meta is None:
-        return ("unknown", settings.region, settings.endpoint_url, settings.profile)
-    # one credential chain per run, so region + endpoint is "one account and region"
-    return (meta.service_model.service_name, meta.region_name, meta.endpoint_url, settings.profile)
+        return ("unknown", settings.region, settings.endpoint_url, settings.profile, settings.account)
+    # one pacer per service, region, endpoint and credential: "one account and region"
+    return (meta.service_model.service_name, meta.region_name, meta.endpoint_url, settings.profile, settings.account)
 
 
 def call(settings: AwsSettings, operation: str, fn: Callable[..., T], **kwargs: Any) -> T:
@@ -199,12 +218,21 @@ def client_config(settings: AwsSettings) -> botocore.config.Config:
     )
 
 
+def boto_session(settings: AwsSettings) -> Any:
+    """The boto3 session of ``settings``' account: its assumed-role credentials, else its profile, else the AWS chain."""
+    credentials = settings.credentials
+    if credentials is not None:
+        return boto3.session.Session(aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key,
+                                     aws_session_token=credentials.token, region_name=settings.region)
+    return boto3.session.Session(profile_name=settings.profile)
+
+
 def imagebuilder_client(settings: AwsSettings, region: str | None) -> Any:
     """A read-only-used imagebuilder client. The endpoint comes from --endpoint-url, else
     AWS_ENDPOINT_URL_IMAGEBUILDER / AWS_ENDPOINT_URL (boto3 reads those itself), else AWS."""
     config = client_config(settings)
     try:
-        session = boto3.session.Session(profile_name=settings.profile)
+        session = boto_session(settings)
         client = session.client(
             "imagebuilder", region_name=region or settings.region, endpoint_url=settings.endpoint_url, config=config
         )
@@ -219,7 +247,7 @@ def cloudformation_client(settings: AwsSettings, region: str | None = None) -> A
     The endpoint comes from AWS_ENDPOINT_URL_CLOUDFORMATION / AWS_ENDPOINT_URL (boto3 reads those itself),
     else AWS; ``settings.endpoint_url`` is Image Builder's and is NOT used here."""
     try:
-        session = boto3.session.Session(profile_name=settings.profile)
+        session = boto_session(settings)
         client = session.client("cloudformation", region_name=region or settings.region, config=client_config(settings))
     except botocore.exceptions.NoRegionError as exc:
         raise AwsCallError("cannot create a CloudFormation client: no AWS region (pass --region or set AWS_REGION)",

@@ -1,0 +1,48 @@
+"""Command line: a click group whose commands are imported only when they run or are listed.
+
+Each command lives in its own module (check, baseline, snapshot, report/merge/compare) and imports the
+stages it needs inside its body, so ``driftcheck --help`` loads click and nothing heavy.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from driftcheck import __version__
+
+#: command name -> "module:attribute"; the order is the order ``--help`` lists them in
+COMMANDS: dict[str, str] = {
+    "check": "driftcheck.cli.check:check",
+    "snapshot": "driftcheck.cli.snapshot:snapshot",
+    "baseline": "driftcheck.cli.baseline:baseline",
+}
+
+
+ARGV_KEY = "driftcheck.argv"
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module the first time the command is asked for."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta.setdefault(ARGV_KEY, tuple(args))   # the command line as typed, for the reports' run context
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *sorted(set(super().list_commands(ctx)) - set(COMMANDS))]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="driftcheck")
+def main() -> None:
+    """driftcheck: do your live EC2 Image Builder pipelines still match the code that declares them?"""

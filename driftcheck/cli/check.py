@@ -1,0 +1,244 @@
+"""``driftcheck check``: declared pipelines against live state, reports, exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from click.core import ParameterSource
+
+from driftcheck.cli.common import EXIT_TROUBLE, config_errors, guard, plural, say, setup_logging, use_color, write_file
+from driftcheck.cli.options import (
+    aws_options,
+    aws_settings,
+    declaration_options,
+    link_options,
+    pop_declaration,
+    render_options,
+    source_options,
+)
+from driftcheck.defaults import CONFIG_NAMES
+from driftcheck.errors import DriftcheckError, UsageError
+from driftcheck.model import Location, Status
+from driftcheck.reports import ReportFormat
+
+if TYPE_CHECKING:
+    from driftcheck.config import Config
+    from driftcheck.model import RunResult
+    from driftcheck.reports.base import RenderOptions
+
+
+def parse_reports(values: tuple[str, ...]) -> list[tuple[ReportFormat, Path]]:
+    reports = []
+    for item in values:
+        fmt, sep, path = item.partition("=")
+        if not sep or fmt not in ReportFormat.choices() or not path:
+            raise click.BadParameter(f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(ReportFormat.choices())}", param_hint="--report")
+        reports.append((ReportFormat(fmt), Path(path)))
+    return reports
+
+
+def render(fmt: ReportFormat, result: RunResult, options: RenderOptions | None = None, *, color: bool = False) -> str:
+    """One report as text; a renderer's bug becomes a DriftcheckError naming the format (the others still run)."""
+    import logging
+
+    from driftcheck.reports.base import DEFAULT_OPTIONS
+
+    try:
+        return fmt.renderer()().render(result, color=color, options=options or DEFAULT_OPTIONS)
+    except DriftcheckError:
+        raise
+    except Exception as exc:  # a bug in one renderer: the other reports are still written
+        logging.getLogger(__name__).debug("the %s report failed", fmt.value, exc_info=True)
+        raise DriftcheckError(f"internal error in the {fmt.value} report: {type(exc).__name__}: {exc}") from exc
+
+
+def emit(result: RunResult, fmt: ReportFormat, output: Path | None, reports: list[tuple[ReportFormat, Path]],
+         options: RenderOptions | None = None) -> list[str]:
+    """Write every report asked for, each on its own: one that fails never stops the others. Returns the failures."""
+    failures: list[str] = []
+    for report_format, path in [*reports, *([(fmt, output)] if output is not None else [])]:
+        try:
+            write_file(path, render(report_format, result, options))
+        except DriftcheckError as exc:
+            failures.append(str(exc))
+    if output is None:
+        try:
+            text = render(fmt, result, options, color=use_color(sys.stdout))
+        except DriftcheckError as exc:
+            failures.append(str(exc))
+        else:
+            click.echo(text, nl=False)
+    return failures
+
+
+def github_actions(result: RunResult, fmt: ReportFormat, output: Path | None) -> list[str]:
+    """In a GitHub Actions job: annotations (unless the main report is them), the Markdown report appended to the
+    job summary (GITHUB_STEP_SUMMARY). Beside a machine-readable report on stdout the annotations go to stderr,
+    which the runner reads too, so ``--format json > drift.json`` stays JSON. Returns the failures."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return []
+    from driftcheck.reports.github import annotations
+    from driftcheck.safe_text import encode_utf8
+
+    failures: list[str] = []
+    if fmt is not ReportFormat.GITHUB:
+        try:
+            click.echo(annotations(result), nl=False, err=output is None and fmt is not ReportFormat.TEXT)
+        except Exception as exc:  # a bug: the reports are written all the same
+            failures.append(f"internal error in the GitHub annotations: {type(exc).__name__}: {exc}")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "ab") as stream:
+                stream.write(encode_utf8(render(ReportFormat.MARKDOWN, result) + "\n"))
+        except DriftcheckError as exc:
+            failures.append(str(exc))
+        except OSError as exc:
+            failures.append(f"cannot append to the job summary {summary}: {exc.strerror or exc}")
+    return failures
+
+
+def trouble_summary(result: RunResult, report_failures: list[str]) -> str | None:
+    """The stderr line saying what went wrong, whatever --format/--output say, or None when stderr already has.
+
+    Input errors and report failures are each one stderr line already (bad input stays one line); a pipeline
+    that could not be checked for another reason (an AWS fault, an unknown count...) is otherwise only in the
+    reports, so a run with any gets this summary of everything.
+    """
+    errored = sorted((p for p in result.pipelines if p.status is Status.ERROR), key=lambda p: (p.id, p.region or ""))
+    input_errors = sorted(result.input_errors, key=lambda e: (e.location.file, e.location.line or 0, e.message))
+    shown = {e.location.file for e in input_errors}  # a pipeline of a file already reported is said already
+    if not any(p.source is None or p.source.file not in shown for p in errored):
+        return None
+    counts = [plural(len(errored), "error"), plural(len(input_errors), "input error")]
+    if report_failures:
+        counts.append(plural(len(report_failures), "report") + " not written")
+    if input_errors:
+        first = f"{input_errors[0].location}: {input_errors[0].message}"
+    elif errored:
+        pipeline = errored[0]
+        first = f"{pipeline.id}" + (f" [{pipeline.region}]" if pipeline.region else "") + f": {pipeline.error}"
+    else:
+        first = report_failures[0]
+    return f"driftcheck: {', '.join(counts)}: first: {first}"
+
+
+def _load_config(explicit: Path | None) -> Config | None:
+    """``--config FILE``, else a configuration file in the current directory, else None."""
+    from driftcheck.config import ConfigError, find_config, load_config
+
+    path = find_config(explicit)
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        config_errors(exc.problems)
+        raise  # not reached
+
+
+def _given_on_command_line() -> set[str]:
+    """The names of the options written on the command line (not defaults): those win over the configuration file."""
+    context = click.get_current_context()
+    return {name for name in context.params if context.get_parameter_source(name) is ParameterSource.COMMANDLINE}
+
+
+def _argv() -> tuple[str, ...]:
+    from driftcheck.cli import ARGV_KEY
+
+    argv: tuple[str, ...] = click.get_current_context().meta.get(ARGV_KEY, tuple(sys.argv[1:]))
+    return argv
+
+
+def _inputs(paths: tuple[str, ...], declaration: dict[str, Any], extra: tuple[Path | None, ...]) -> list[str]:
+    files = [*paths, *map(str, declaration["var_file"]), *([str(declaration["state"])] if declaration["state"] else [])]
+    return files + [str(p) for p in extra if p is not None]
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@declaration_options
+@aws_options
+@click.option("--live", "live_dir", type=click.Path(file_okay=False, path_type=Path), help="Offline: read saved get_image_pipeline responses from DIR; no AWS calls.")
+@click.option("--unmanaged/--no-unmanaged", default=False, help="Also report live pipelines that nothing declares.")
+@click.option("--format", "fmt", type=click.Choice(ReportFormat.choices()), default="text", show_default=True, help="Report format for --output / stdout.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", help="Also write a report in FORMAT to FILE (repeatable).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help=f"Configuration file (default: {' or '.join(CONFIG_NAMES)} in the current directory, if there).")
+@click.option("--fail-on", "fail_on", metavar="STATUS[:SEVERITY],...|none", help="What makes exit 1: e.g. drifted:high,missing,unmanaged (default: any drift). Errors always exit 2.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Accepted drift (from `driftcheck baseline`): a difference exactly as recorded there is ignored.")
+@link_options
+@guard
+def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports, **options) -> None:
+    """Compare the pipelines declared under PATHS (or the config file's paths) with live state.
+
+    Exit codes: 0 in sync, 1 drift (drifted, missing, or unmanaged with --unmanaged; --fail-on narrows
+    which), 2 trouble (bad usage, input or config file, or a pipeline that could not be checked).
+    """
+    started_at, started = datetime.now(timezone.utc), time.monotonic()
+    setup_logging(debug, verbose)
+    from driftcheck.baseline import load_baseline
+    from driftcheck.check import run_check
+    from driftcheck.config import merge_declaration, merge_reports
+    from driftcheck.live.fetch import AwsLiveReader, LiveReader, SnapshotLiveReader
+    from driftcheck.policy import Policy, fail_on_option, parse_fail_on
+    from driftcheck.policy import exit_code as policy_exit_code
+    from driftcheck.sources import collect
+
+    links = render_options(options.pop("source_url"), options.pop("console_links"))
+    config_path: Path | None = options.pop("config_file")
+    config = _load_config(config_path)
+    fail_on_text: str | None = options.pop("fail_on")
+    baseline_file: Path | None = options.pop("baseline_file")
+    policy = None
+    severity: dict[str, str] = {}
+    if config is not None:
+        given = _given_on_command_line()
+        paths = paths or config.paths or ()
+        region = region if "region" in given else region or config.region
+        unmanaged = unmanaged if "unmanaged" in given or config.unmanaged is None else config.unmanaged
+        reports = merge_reports(config, reports)
+        options.update(merge_declaration(config, pop_declaration(dict(options)), given))
+        severity = dict(config.severity)
+        policy = Policy(rules=config.rules, base=config.base)
+        if fail_on_text is None and config.fail_on is not None:
+            try:
+                parse_fail_on(config.fail_on)
+            except ValueError as exc:
+                config_errors([(config.fail_on_location or Location(config.file), f"fail_on: {exc}")])
+            fail_on_text = config.fail_on
+    if not paths:
+        raise UsageError("no PATH given (on the command line or as paths in the configuration file)")
+    fail_on = fail_on_option(fail_on_text)
+    if baseline_file is not None:
+        policy = replace(policy or Policy(), baseline=load_baseline(baseline_file))
+    report_targets = parse_reports(reports)
+    settings = None if live_dir else aws_settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
+    declaration = pop_declaration(options)
+    declared = collect(paths, source_options(declaration, region, profile, settings))
+    reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(settings)
+    result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged, policy=policy)
+    if severity:
+        result = replace(result, severity_overrides=severity)
+    from driftcheck.cli.run_context import run_context
+
+    code = policy_exit_code(result, fail_on, severity)
+    result = replace(result, context=run_context(
+        result, argv=_argv(), live_dir=live_dir, inputs=_inputs(paths, declaration, (config.file if config else None, baseline_file)),
+        regions=(region,) if region else (), exit_code=code, started_at=started_at, duration=time.monotonic() - started))
+    for error in result.input_errors:
+        say(f"{error.location}: error: {error.message}")
+    failures = emit(result, ReportFormat(fmt), output, report_targets, links) + github_actions(result, ReportFormat(fmt), output)
+    for failure in failures:
+        say(f"driftcheck: error: {failure}")
+    summary = trouble_summary(result, failures)
+    if summary is not None:
+        say(summary)
+    sys.exit(EXIT_TROUBLE if failures else code)

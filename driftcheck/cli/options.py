@@ -1,0 +1,171 @@
+"""Options shared by the commands that read declarations and AWS (check, snapshot), and what they build:
+the source options for :func:`driftcheck.sources.collect` and the AWS settings for the live readers.
+
+Option definitions import nothing heavy; the builders import the stages they feed when they run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from driftcheck.cli.common import parse_pairs
+from driftcheck.defaults import DEADLINE, RETRY_BUDGET
+from driftcheck.errors import UsageError
+
+if TYPE_CHECKING:
+    from driftcheck.live.session import AwsSettings
+    from driftcheck.sources import SourceOptions
+    from driftcheck.sources.cloudformation import StackBinding
+
+DECLARATION_OPTIONS = ("var", "var_file", "state", "workspace", "account_id", "stack_name", "stacks", "exports")
+
+
+def declaration_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--var", "var", multiple=True, metavar="NAME=VALUE", help="Set a Terraform variable or CloudFormation parameter (repeatable)."),
+        click.option("--var-file", "var_file", multiple=True, type=click.Path(path_type=Path), help="A .tfvars/.tfvars.json file, or a CloudFormation parameter file (JSON/YAML) (repeatable)."),
+        click.option("--state", type=click.Path(path_type=Path), help="Terraform state (v4 JSON or `terraform show -json`): resolves references and gives ARNs."),
+        click.option("--workspace", default=lambda: os.environ.get("TF_WORKSPACE", "default"), show_default="TF_WORKSPACE or default", help="Value of terraform.workspace."),
+        click.option("--export", "exports", multiple=True, metavar="NAME=VALUE", help="Value of a CloudFormation export, for Fn::ImportValue (repeatable)."),
+        click.option("--account-id", help="Value of AWS::AccountId in CloudFormation templates."),
+        click.option("--stack-name", help="Value of AWS::StackName in CloudFormation templates."),
+        click.option("--stack", "stacks", multiple=True, metavar="[TEMPLATE=]NAME", help="Resolve a template from its deployed stack (parameters, resource ids, stack tags) via the CloudFormation API (repeatable)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def pop_declaration(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take the declaration options out of a command's keyword arguments."""
+    return {name: kwargs.pop(name) for name in DECLARATION_OPTIONS}
+
+
+def aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--region", help="AWS region (default: the AWS chain, e.g. AWS_REGION). A pipeline's own Terraform region wins."),
+        click.option("--profile", help="AWS profile name."),
+        click.option("--endpoint-url", help="Image Builder endpoint (default: AWS_ENDPOINT_URL_IMAGEBUILDER, then AWS)."),
+        click.option("--max-attempts", type=click.IntRange(1, 20), default=6, show_default=True, help="Attempts per AWS call (throttling, 5xx, timeouts)."),
+        click.option("--timeout", type=click.FloatRange(0.1, 600), default=30.0, show_default=True, help="Seconds to wait for one AWS response."),
+        click.option("--retry-budget", type=click.FloatRange(0.1, 86400), default=RETRY_BUDGET, show_default=True, help="Seconds one AWS call may spend retrying (throttling, 5xx, timeouts, dropped connections)."),
+        click.option("--deadline", type=click.FloatRange(0.1, 86400), default=DEADLINE, show_default=True, help="Seconds the whole run may spend reading AWS; what is unread then is an error."),
+        click.option("--debug", is_flag=True, help="Show tracebacks and debug logs."),
+        click.option("-v", "--verbose", is_flag=True, help="Show informational notes (skipped files, empty count...)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def aws_settings(region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int, timeout: float,
+                 retry_budget: float = RETRY_BUDGET, deadline: float = DEADLINE) -> AwsSettings:
+    from driftcheck.live.session import AwsSettings
+
+    return AwsSettings(
+        retry_budget=retry_budget,
+        deadline=deadline,
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        max_attempts=max_attempts,
+        retry_initial_delay=float(os.environ.get("DRIFTCHECK_RETRY_DELAY", "0.5")),
+        read_timeout=timeout,
+        connect_timeout=min(timeout, 10.0),
+    )
+
+
+def _parse_stacks(values: tuple[str, ...]) -> list[tuple[str | None, str]]:
+    stacks = []
+    for item in values:
+        template, sep, name = item.rpartition("=")
+        if (sep and not template) or not name.strip():
+            raise click.BadParameter(f"{item!r}: expected NAME or TEMPLATE=NAME", param_hint="--stack")
+        stacks.append((template or None, name.strip()))
+    return stacks
+
+
+def _read_stacks(stacks: list[tuple[str | None, str]], settings: AwsSettings) -> tuple[StackBinding, ...]:
+    """Read each --stack through the CloudFormation API; a stack that cannot be read is kept with its error."""
+    from driftcheck.live.session import AwsCallError
+    from driftcheck.live.stack import read_stack
+    from driftcheck.sources.cloudformation import StackBinding
+
+    bindings = []
+    for template, name in stacks:
+        try:
+            bindings.append(StackBinding(name=name, template=template, stack=read_stack(settings, name)))
+        except AwsCallError as exc:
+            bindings.append(StackBinding(name=name, template=template, error=str(exc)))
+    return tuple(bindings)
+
+
+def default_region(region: str | None, profile: str | None) -> str | None:
+    """--region, else the AWS chain's region (env, profile): the region live state is read from."""
+    if region:
+        return region
+    import boto3
+
+    try:
+        return boto3.session.Session(profile_name=profile).region_name
+    except Exception:  # an unknown profile: the live fetch reports it; the template just lacks AWS::Region
+        return None
+
+
+def source_options(declaration: dict[str, Any], region: str | None, profile: str | None, settings: AwsSettings | None) -> SourceOptions:
+    """What the sources need from the command line: variables, var files, state, stacks, CloudFormation pseudo-parameters."""
+    from driftcheck.sources import TFVARS_SUFFIXES, SourceOptions
+    from driftcheck.sources.cloudformation import CloudFormationOptions
+    from driftcheck.sources.terraform import TerraformOptions
+    from driftcheck.sources.terraform.state import read_state
+
+    var_files = tuple(declaration["var_file"])
+    variables = parse_pairs(declaration["var"])
+    stacks = _parse_stacks(declaration["stacks"])
+    if stacks and settings is None:
+        raise UsageError("--stack reads the deployed stack from AWS, which --live (offline) rules out")
+    # a malformed --state is an input error, and the state is absent: what it would resolve is unresolved
+    state, state_error = read_state(declaration["state"]) if declaration["state"] else (None, None)
+    return SourceOptions(
+        errors=(state_error,) if state_error is not None else (),
+        terraform=TerraformOptions(
+            variables=variables,
+            var_files=tuple(p for p in var_files if p.name.endswith(TFVARS_SUFFIXES)),
+            state=state,
+            workspace=declaration["workspace"],
+        ),
+        cloudformation=CloudFormationOptions(
+            parameters=variables,
+            parameter_files=tuple(p for p in var_files if not p.name.endswith(TFVARS_SUFFIXES)),
+            region=default_region(region, profile),
+            account_id=declaration["account_id"],
+            stack_name=declaration["stack_name"],
+            offline=settings is None,
+            exports=parse_pairs(declaration["exports"], "--export"),
+        ),
+        # read only once a template is found among the paths: no AWS call when nothing would use it
+        stacks=(lambda: _read_stacks(stacks, settings)) if stacks and settings is not None else None,
+    )
+
+
+def link_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--source-url`` and ``--console-links``: how the HTML and Markdown reports link out."""
+    fn = click.option("--console-links", is_flag=True, help="Link each pipeline's ARN to the AWS console (HTML report).")(fn)
+    fn = click.option("--source-url", metavar="TEMPLATE", help="Link each file:line in the HTML report, e.g. https://github.com/org/repo/blob/main/{file}#L{line}.")(fn)
+    return fn
+
+
+def render_options(source_url: str | None, console_links: bool) -> Any:
+    """The reports' RenderOptions; a --source-url that is not an http(s) URL template is a usage error."""
+    from driftcheck.reports.base import RenderOptions
+
+    if source_url is not None and not source_url.lower().startswith(("https://", "http://")):
+        raise click.BadParameter(f"{source_url!r}: expected an http:// or https:// URL with {{file}} (and {{line}})", param_hint="--source-url")
+    if source_url is not None and "{file}" not in source_url:
+        raise click.BadParameter(f"{source_url!r}: the template needs {{file}} (and may have {{line}})", param_hint="--source-url")
+    return RenderOptions(source_url=source_url, console_links=console_links)

@@ -1,0 +1,72 @@
+"""``driftcheck snapshot``: save live responses for offline checks (``check --live DIR``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from driftcheck.cli.common import EXIT_TROUBLE, guard, say, setup_logging, write_file
+from driftcheck.cli.options import aws_options, aws_settings, declaration_options, pop_declaration, source_options
+from driftcheck.errors import DriftcheckError
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@declaration_options
+@aws_options
+@click.option("--output-dir", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write one response JSON file per pipeline.")
+@guard
+def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, output_dir, **options) -> None:
+    """Save live get_image_pipeline responses into a directory, for `check --live DIR`.
+
+    With PATHS, saves the pipelines they declare; without, every pipeline in the region.
+    Exit codes: 0 all saved, 2 something could not be read (the rest is still saved).
+    """
+    import json
+
+    from driftcheck.frozen import thaw
+    from driftcheck.live.fetch import AwsLiveReader, response_file_name
+    from driftcheck.live.session import AwsCallError
+    from driftcheck.safe_text import one_line
+    from driftcheck.sources import collect
+
+    setup_logging(debug, verbose)
+    settings = aws_settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
+    reader = AwsLiveReader(settings)
+    problems: list[str] = []
+    if paths:
+        declared = collect(paths, source_options(pop_declaration(options), region, profile, settings))
+        problems += [f"{e.location}: {e.message}" for e in declared.errors]  # --state errors included
+        live = reader.read(declared.pipelines, unmanaged=False)
+        pipelines = []
+        for pipeline in declared.pipelines:
+            outcome = live.outcomes.get(pipeline.key)
+            if pipeline.error:
+                problems.append(f"{pipeline.id}: {pipeline.error}")
+            elif outcome is None or outcome.pipeline is None:
+                problems.append(f"{pipeline.id}: {outcome.error if outcome else 'not read'}")
+            else:
+                pipelines.append(outcome.pipeline)
+    else:
+        try:
+            listed = reader.list_pipelines(region)
+        except AwsCallError as exc:
+            raise DriftcheckError(str(exc)) from exc
+        pipelines = []
+        for item in listed:
+            outcome = reader.get(region, str(item.get("arn")))
+            if outcome.pipeline is None:
+                problems.append(f"{item.get('arn')}: {outcome.error}")
+            else:
+                pipelines.append(outcome.pipeline)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for pipeline in pipelines:
+        # Only the response body: ResponseMetadata is transport detail (and never holds credentials anyway).
+        document = {"imagePipeline": thaw(pipeline)}
+        write_file(output_dir / response_file_name(pipeline), json.dumps(document, indent=2, sort_keys=True) + "\n", "response")
+    click.echo(one_line(f"saved {len(pipelines)} pipeline(s) to {output_dir}"))
+    for problem in problems:
+        say(f"driftcheck: error: {problem}")
+    sys.exit(EXIT_TROUBLE if problems else 0)
