@@ -1,0 +1,53 @@
+"""The run context every report carries (JSON ``run``): masked command line, inputs, live source, exit code;
+and the command line's own shape: commands load lazily, link options are checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from driftcheck.cli.run_context import masked_command
+from tests.conftest import DEMO_LIVE, DEMO_TF
+
+
+def test_the_json_report_names_the_offline_source_the_inputs_and_the_exit_code(cli):
+    run = cli("check", str(DEMO_TF), "--live", str(DEMO_LIVE), "--region", "us-east-1", "--var", "token=s3cr3t-value")
+    context = run.report["run"]
+    assert context["live_source"] == "offline" and context["live_dir"] == str(DEMO_LIVE)
+    assert context["inputs"] == [str(DEMO_TF)]
+    assert context["exit_code"] == run.exit_code
+    assert context["regions"] == ["us-east-1"]
+    assert context["duration_seconds"] >= 0 and context["started_at"].endswith("Z")
+    assert context["command"][:2] == ["driftcheck", "check"]
+    assert "token=***" in context["command"]
+    assert "s3cr3t-value" not in json.dumps(run.report)
+
+
+def test_secrets_on_the_command_line_are_masked_in_every_spelling():
+    argv = ["check", "x", "--var", "a=1", "--var=b=2", "--export", "E=v", "--external-id", "ext-123",
+            "--external-id=ext-456", "--endpoint-url", "http://user:pw@127.0.0.1:9/", "--region", "eu-west-1"]
+    masked = masked_command(argv)
+    text = " ".join(masked)
+    for secret in ("=1", "=2", "E=v", "ext-123", "ext-456", "user:pw"):
+        assert secret not in text
+    assert masked == ("driftcheck", "check", "x", "--var", "a=***", "--var=b=***", "--export", "E=***", "--external-id", "***",
+                      "--external-id=***", "--endpoint-url", "http://***@127.0.0.1:9/", "--region", "eu-west-1")
+
+
+def test_help_loads_no_stage_of_the_check():
+    code = ("import sys; sys.argv = ['driftcheck', '--help']\nfrom driftcheck.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('boto3', 'jinja2', 'jsonschema', 'hcl2', 'tfparse', 'deepdiff', 'driftcheck.sources') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "check" in out and "snapshot" in out and "baseline" in out
+    assert "HEAVY []" in out
+
+
+def test_a_source_url_that_is_not_http_is_a_usage_error(cli):
+    run = cli("check", str(DEMO_TF), "--live", str(DEMO_LIVE), "--source-url", "javascript:alert(1)//{file}", json_report=False)
+    assert run.exit_code == 2
+    assert "--source-url" in run.stderr
+    run = cli("check", str(DEMO_TF), "--live", str(DEMO_LIVE), "--source-url", "https://example.com/x", json_report=False)
+    assert run.exit_code == 2 and "{file}" in run.stderr
