@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ STATUS_ORDER: tuple[Status, ...] = (
     Status.UNMANAGED,
     Status.IN_SYNC,
 )
+_DIGITS = re.compile(r"(\d+)")
 _RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 
 
@@ -48,7 +50,12 @@ class Renderer(ABC):
 
 def ordered_pipelines(pipelines: Iterable[PipelineResult]) -> list[PipelineResult]:
     """Pipelines in display order: by status (see STATUS_ORDER), then id, then region."""
-    return sorted(pipelines, key=lambda p: (_RANK[p.status], p.id, p.region or ""))
+    return sorted(pipelines, key=lambda p: (_RANK[p.status], natural_key(p.id), p.account or "", p.region or ""))
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key in which numbers inside a text sort by value: ``p[2]`` before ``p[10]``, ``v9`` before ``v10``."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text) if part)
 
 
 def ordered_input_errors(errors: Iterable[InputError]) -> list[InputError]:
