@@ -19,6 +19,22 @@ def statuses(run) -> dict[str, str]:
     return {p["id"]: p["status"] for p in run.report["pipelines"]}
 
 
+def demo_state(tmp_path: Path) -> list[str]:
+    """``--state FILE`` giving the demo's four pipelines their ARNs: each is then read with its own
+    GetImagePipeline (without ARNs, few names are read with the ``name`` filter of ListImagePipelines)."""
+    state = {"version": 4, "resources": [
+        {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "base",
+         "instances": [{"attributes": {"arn": ARN.format("prod-base-linux")}}]},
+        {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "app",
+         "instances": [{"index_key": k, "attributes": {"arn": ARN.format(f"prod-app-{k}")}} for k in ("web", "api")]},
+        {"module": "module.hardened", "mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "this",
+         "instances": [{"attributes": {"arn": ARN.format("prod-cis-hardened")}}]},
+    ]}
+    path = tmp_path / "demo.tfstate"
+    path.write_text(json.dumps(state))
+    return ["--state", str(path)]
+
+
 def test_demo_against_endpoint_reports_exact_drift(cli, demo_fake):
     run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--unmanaged")
     assert run.exit_code == 1, run.stderr
@@ -55,17 +71,18 @@ def test_demo_against_endpoint_reports_exact_drift(cli, demo_fake):
     assert run.report["summary"]["drifted"] == 2 and run.report["summary"]["unmanaged"] == 1
 
 
-def test_only_read_calls_are_made(cli, demo_fake):
+def test_only_read_calls_are_made(cli, demo_fake, tmp_path):
     cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--unmanaged")
+    cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, *demo_state(tmp_path))
     operations = {r["operation"] for r in demo_fake.requests}
-    assert operations <= READ_OPERATIONS and "GetImagePipeline" in operations
+    assert operations == READ_OPERATIONS
 
 
 def test_endpoint_from_environment(cli, demo_fake, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_IMAGEBUILDER", demo_fake.url)
     run = cli("check", str(DEMO_TF))
     assert run.exit_code == 1
-    assert len(demo_fake.calls("GetImagePipeline")) == 4
+    assert len(demo_fake.calls("ListImagePipelines")) == 4   # one name-filtered listing per pipeline: its state
 
 
 def test_all_in_sync_exits_zero(cli, fake):
@@ -100,19 +117,24 @@ def test_few_names_use_the_name_filter_and_unmanaged_lists_all_pages(cli, demo_f
     assert run.report["summary"]["unmanaged"] == 1
 
 
-def test_throttling_is_retried_until_every_pipeline_is_checked(cli, demo_fake):
-    demo_fake.fail("GetImagePipeline", "CallRateLimitExceededException", times=5)
-    demo_fake.fail("ListImagePipelines", "CallRateLimitExceededException", times=2)
+def test_throttling_is_retried_until_every_pipeline_is_checked(cli, demo_fake, tmp_path):
+    demo_fake.fail("ListImagePipelines", "CallRateLimitExceededException", times=7)
     run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url)
     assert run.exit_code == 1, run.stderr
+    assert sorted(statuses(run).values()) == ["drifted", "drifted", "in_sync", "in_sync"]
+    assert len(demo_fake.calls("ListImagePipelines")) == 4 + 7
+    demo_fake.requests.clear()
+    demo_fake.fail("GetImagePipeline", "CallRateLimitExceededException", times=5)
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, *demo_state(tmp_path))
     assert sorted(statuses(run).values()) == ["drifted", "drifted", "in_sync", "in_sync"]
     assert len(demo_fake.calls("GetImagePipeline")) == 4 + 5
 
 
-def test_throttled_beyond_the_retry_budget_is_an_error_for_that_pipeline_only(cli, demo_fake):
+def test_throttled_beyond_the_retry_budget_is_an_error_for_that_pipeline_only(cli, demo_fake, tmp_path):
     # throttling is paced and bounded by time (--retry-budget), not by --max-attempts
     demo_fake.fail("GetImagePipeline", "CallRateLimitExceededException", arn=ARN.format("prod-base-linux"))
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "3", "--retry-budget", "0.5")
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "3", "--retry-budget", "0.5",
+              *demo_state(tmp_path))
     assert run.exit_code == 2
     base = run.pipeline(BASE)
     assert base["status"] == "error"
@@ -122,9 +144,9 @@ def test_throttled_beyond_the_retry_budget_is_an_error_for_that_pipeline_only(cl
     assert run.pipeline(API)["status"] == "drifted"
 
 
-def test_forbidden_pipeline_is_an_error_and_the_rest_are_checked(cli, demo_fake):
+def test_forbidden_pipeline_is_an_error_and_the_rest_are_checked(cli, demo_fake, tmp_path):
     demo_fake.fail("GetImagePipeline", "ForbiddenException", arn=ARN.format("prod-app-web"), message="not authorized to read it")
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url)
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, *demo_state(tmp_path))
     assert run.exit_code == 2
     web = run.pipeline(WEB)
     assert web["status"] == "error"
@@ -141,10 +163,10 @@ def test_access_denied_on_listing_marks_name_matched_pipelines(cli, demo_fake):
     assert all("AccessDeniedException" in p["error"] for p in run.report["pipelines"])
 
 
-def test_server_errors_are_retried_then_reported(cli, demo_fake):
+def test_server_errors_are_retried_then_reported(cli, demo_fake, tmp_path):
     demo_fake.fail("GetImagePipeline", "ServiceException", times=2)
     demo_fake.fail("GetImagePipeline", "ServiceUnavailableException", arn=ARN.format("prod-cis-hardened"))
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "4")
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "4", *demo_state(tmp_path))
     assert run.exit_code == 2
     assert run.pipeline(HARDENED)["status"] == "error"
     assert "ServiceUnavailableException" in run.pipeline(HARDENED)["error"]
@@ -154,9 +176,10 @@ def test_server_errors_are_retried_then_reported(cli, demo_fake):
     assert run.pipeline(BASE)["status"] == "in_sync"
 
 
-def test_timeout_is_an_error_for_that_pipeline(cli, demo_fake):
+def test_timeout_is_an_error_for_that_pipeline(cli, demo_fake, tmp_path):
     demo_fake.delay("GetImagePipeline", 3.0, arn=ARN.format("prod-app-web"))
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--timeout", "0.3", "--max-attempts", "2")
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--timeout", "0.3", "--max-attempts", "2",
+              *demo_state(tmp_path))
     assert run.exit_code == 2
     assert run.pipeline(WEB)["status"] == "error"
     assert "timed out" in run.pipeline(WEB)["error"]

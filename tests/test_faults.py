@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import DEMO_TF
 from tests.fake_imagebuilder import FakeImageBuilder
-from tests.test_cli_aws import API, ARN, BASE, HARDENED, WEB, statuses
+from tests.test_cli_aws import API, ARN, BASE, HARDENED, WEB, demo_state, statuses
 
 THROTTLE = "CallRateLimitExceededException"
 
@@ -71,16 +71,18 @@ def test_a_burst_of_throttles_on_one_list_page_resumes_from_that_page(cli, demo_
 
 
 @pytest.mark.parametrize("seed", [1, 3, 4])   # seeds that cost the old 6-attempt policy one pipeline, or all
-def test_heavy_random_throttling_and_503s_lose_no_pipeline(cli, wide, tmp_path, seed):
-    names = [f"p{i:02d}" for i in range(8)]
-    for name in names + ["stray"]:
-        wide.add_pipeline(live(name))
-    declared = pipeline_file(tmp_path / "p.yaml", names, with_arn=names[1::2])
-    wide.randomly({THROTTLE: 0.6, "ServiceUnavailableException": 0.1}, seed=seed)
-    run = cli("check", str(declared), "--endpoint-url", wide.url, "--unmanaged")
-    assert run.exit_code == 1, [p.get("error") for p in run.report["pipelines"]]
-    assert by_name(run) == {**{name: ["in_sync"] for name in names}, "stray": ["unmanaged"]}
-    assert wide.fault_counts[THROTTLE] > 6   # the fault was real
+def test_heavy_random_throttling_and_503s_lose_no_pipeline(cli, tmp_path, seed):
+    # pages of one pipeline: the listing (all pipelines come from it) is 9 calls, each drawing its faults
+    with FakeImageBuilder(page_size=1) as wide:
+        names = [f"p{i:02d}" for i in range(8)]
+        for name in names + ["stray"]:
+            wide.add_pipeline(live(name))
+        declared = pipeline_file(tmp_path / "p.yaml", names, with_arn=names[1::2])
+        wide.randomly({THROTTLE: 0.6, "ServiceUnavailableException": 0.1}, seed=seed)
+        run = cli("check", str(declared), "--endpoint-url", wide.url, "--unmanaged")
+        assert run.exit_code == 1, [p.get("error") for p in run.report["pipelines"]]
+        assert by_name(run) == {**{name: ["in_sync"] for name in names}, "stray": ["unmanaged"]}
+        assert wide.fault_counts[THROTTLE] > 6   # the fault was real
 
 
 def test_an_endpoint_that_throttles_above_two_in_flight_gets_fewer_requests_at_once(cli, fake, tmp_path):
@@ -103,9 +105,9 @@ def test_an_endpoint_that_throttles_above_two_in_flight_gets_fewer_requests_at_o
     lambda f, arn: f.truncate("GetImagePipeline", arn=arn, times=2),
     lambda f, arn: f.truncate("GetImagePipeline", arn=arn, times=2, honest_length=False),
 ], ids=["dropped connection", "truncated JSON", "short body"])
-def test_transport_faults_are_retried(cli, demo_fake, inject):
+def test_transport_faults_are_retried(cli, demo_fake, inject, tmp_path):
     inject(demo_fake, ARN.format("prod-app-web"))
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url)
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, *demo_state(tmp_path))
     assert run.exit_code == 1, run.report["pipelines"]
     assert run.pipeline(WEB)["status"] == "in_sync"
 
@@ -115,9 +117,9 @@ def test_transport_faults_are_retried(cli, demo_fake, inject):
     (lambda f, arn: f.truncate("GetImagePipeline", arn=arn), "response body is not valid JSON"),
     (lambda f, arn: f.truncate("GetImagePipeline", arn=arn, honest_length=False), "response body truncated: "),
 ])
-def test_transport_faults_that_persist_say_what_happened(cli, demo_fake, inject, message):
+def test_transport_faults_that_persist_say_what_happened(cli, demo_fake, inject, message, tmp_path):
     inject(demo_fake, ARN.format("prod-app-web"))
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "3")
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "3", *demo_state(tmp_path))
     web = run.pipeline(WEB)
     assert run.exit_code == 2 and web["status"] == "error"
     assert message in web["error"] and "after 3 attempts" in web["error"]
@@ -174,16 +176,17 @@ def test_state_and_unmanaged_with_a_failed_listing_still_reads_every_arn(cli, de
 
 # ------------------------------------------------------------------ time bounds
 def test_the_run_deadline_turns_what_is_unread_into_errors_that_say_so(cli, demo_fake):
-    demo_fake.delay("GetImagePipeline", 1.0)
+    demo_fake.delay(None, 1.0)
     run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--deadline", "0.4")
     assert run.exit_code == 2
     for entry in run.report["pipelines"]:
         assert entry["status"] == "error" and "deadline of 0.4 s" in entry["error"], entry
 
 
-def test_retry_budget_bounds_one_call(cli, demo_fake):
+def test_retry_budget_bounds_one_call(cli, demo_fake, tmp_path):
     demo_fake.fail("GetImagePipeline", "ServiceUnavailableException", arn=ARN.format("prod-app-api"))
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "20", "--retry-budget", "0.2")
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--max-attempts", "20", "--retry-budget", "0.2",
+              *demo_state(tmp_path))
     api = run.pipeline(API)
     assert api["status"] == "error" and "retry budget of 0.2 s (--retry-budget) spent" in api["error"]
     assert run.pipeline(BASE)["status"] == "in_sync"
