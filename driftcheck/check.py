@@ -11,6 +11,7 @@ from typing import Any
 
 from driftcheck import __version__
 from driftcheck.diff import compare, split_ignored
+from driftcheck.live.accounts import arn_account
 from driftcheck.live.fetch import LiveOutcome, LiveReader, LiveStatus, arn_region, arn_segment
 from driftcheck.model import DeclaredPipeline, InputError, PipelineResult, RunResult, Status
 from driftcheck.normalize import normalize, split_unresolved
@@ -32,6 +33,7 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
         region=declared.region or (arn_region(declared.arn) if declared.arn else None),
         source=declared.location,
         source_kind=declared.source_kind,
+        account=arn_account(declared.arn),
         unresolved=unresolved,
         notes=declared.notes,
     )
@@ -40,6 +42,7 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
     if outcome is None:
         return PipelineResult(status=Status.ERROR, error="no live state was read for this pipeline", **base)
     base["region"] = base["region"] or outcome.region   # where the reader looked: --region, the AWS chain...
+    base["account"] = base["account"] or getattr(outcome, "account", None)   # the account it was read (or looked for) in
     if outcome.status is LiveStatus.MISSING:
         return PipelineResult(status=Status.MISSING, error=None, **{**base, "notes": declared.notes + ((outcome.error,) if outcome.error else ())})
     if outcome.status is LiveStatus.ERROR or outcome.pipeline is None:
@@ -59,6 +62,7 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
             **base,
             "arn": arn,
             "region": base["region"] or (arn_region(arn) if arn else None),
+            "account": arn_account(arn) or base["account"],
             "name": base["name"] or (str(live.get("name")) if live.get("name") else None),
             "notes": declared.notes + normalized.notes,
         },
@@ -68,18 +72,18 @@ def check_pipeline(declared: DeclaredPipeline, outcome: LiveOutcome | None) -> P
 PINNING_KIND = "driftcheck"  # pipeline files pin expectations on top of IaC: checked alongside it, never a clash
 
 
-def _duplicates(pipelines: Iterable[DeclaredPipeline]) -> dict[str, str]:
-    """Declared pipelines that claim the same live pipeline (same name and region): key -> message.
+def _duplicates(pipelines: Iterable[DeclaredPipeline], account_of: Callable[[DeclaredPipeline], str | None] = lambda p: None) -> dict[str, str]:
+    """Declared pipelines that claim the same live pipeline (same name, region and account): key -> message.
 
     Two IaC declarations (or two pipeline-file entries) of one pipeline are ambiguous; a pipeline file
     entry next to the IaC that manages the same pipeline is not: both are checked.
     """
-    seen: dict[tuple[bool, str | None, str], DeclaredPipeline] = {}
+    seen: dict[tuple[bool, str | None, str | None, str], DeclaredPipeline] = {}
     clashes: dict[str, str] = {}
     for pipeline in pipelines:
         if pipeline.error is not None or not isinstance(pipeline.name, str):
             continue
-        slot = (pipeline.source_kind == PINNING_KIND, pipeline.region, pipeline.arn or arn_segment(pipeline.name))
+        slot = (pipeline.source_kind == PINNING_KIND, pipeline.region, account_of(pipeline), pipeline.arn or arn_segment(pipeline.name))
         other = seen.get(slot)
         if other is None:
             seen[slot] = pipeline
@@ -104,7 +108,8 @@ def run_check(
     compared, and the rules that matched nothing (and baseline entries that no longer occur) become run-level notes.
     """
     declared = list(pipelines)
-    clashes = _duplicates(declared)
+    # a reader over several accounts knows which account each pipeline is read in, before reading
+    clashes = _duplicates(declared, getattr(reader, "placement_key", None) or (lambda p: arn_account(p.arn)))
     declared = [
         DeclaredPipeline(**{**p.__dict__, "error": clashes[p.key]}) if p.key in clashes else p for p in declared
     ]
@@ -140,6 +145,7 @@ def _unmanaged(pipeline: Mapping[str, Any]) -> PipelineResult:
         name=str(pipeline.get("name")) if pipeline.get("name") else None,
         arn=arn or None,
         region=arn_region(arn),
+        account=arn_account(arn),
         status=Status.UNMANAGED,
         notes=("live pipeline that no declaration in this run manages",),
     )

@@ -72,6 +72,7 @@ class Config:
     fail_on_location: Location | None = None
     severity: Mapping[str, str] = field(default_factory=dict)
     rules: tuple[ConfigRule, ...] = ()
+    accounts: tuple[Any, ...] | None = None  # the ``accounts:`` section (driftcheck.accounts_file), as AccountTargets
 
 
 @functools.cache
@@ -199,6 +200,13 @@ def load_config(path: Path) -> Config:
             fields=_globs(rule_node.get("fields")) or ("*",),
             expires=expires,
         ))
+    accounts = None
+    if root.get("accounts") is not None:
+        from driftcheck.accounts_file import parse_accounts  # imports boto3: only for a file that lists accounts
+
+        targets, account_problems = parse_accounts(root.get("accounts"), path.parent)
+        problems += [p for p in account_problems if p not in problems]
+        accounts = tuple(targets)
     reports_node = root.get("reports")
     if reports_node is not None and reports_node.is_mapping():
         from driftcheck.reports import ReportFormat  # the reports package is heavier than this module needs otherwise
@@ -224,6 +232,7 @@ def load_config(path: Path) -> Config:
         fail_on_location=root.get("fail_on").location if root.get("fail_on") is not None else None,
         severity=dict(plain.get("severity", {})),
         rules=tuple(rules),
+        accounts=accounts,
     )
 
 

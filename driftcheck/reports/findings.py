@@ -43,7 +43,9 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable per finding: pipeline id, region and path (or status), hashed; never values or lines."""
         what = self.path if self.path is not None else self.rule_id
-        key = "\0".join((self.pipeline.id, self.pipeline.region or "", what))
+        # the account joins the key only when known, so a one-account run keeps the fingerprints it had
+        parts = (self.pipeline.id, self.pipeline.region or "", what) + ((self.pipeline.account,) if self.pipeline.account else ())
+        key = "\0".join(parts)
         return hashlib.sha256(key.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
@@ -64,9 +66,16 @@ def short_value(value: object, limit: int = MAX_MESSAGE_VALUE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def place(pipeline: PipelineResult) -> str | None:
+    """``111122223333/us-east-1`` (account and region, either alone when the other is unknown), or None; raw text."""
+    parts = [part for part in (pipeline.account, pipeline.region) if part]
+    return "/".join(parts) if parts else None
+
+
 def pipeline_label(pipeline: PipelineResult) -> str:
-    """``id [region]``, terminal-safe."""
-    return one_line(pipeline.id) + (f" [{one_line(pipeline.region)}]" if pipeline.region else "")
+    """``id [account/region]``, terminal-safe."""
+    where = place(pipeline)
+    return one_line(pipeline.id) + (f" [{one_line(where)}]" if where else "")
 
 
 def _difference_message(pipeline: PipelineResult, diff: Difference) -> str:

@@ -16,7 +16,7 @@ from collections import Counter
 
 from driftcheck.model import Difference, PipelineResult, RunResult, Status
 from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer, iso_utc, ordered_input_errors, ordered_pipelines
-from driftcheck.reports.findings import short_value
+from driftcheck.reports.findings import place, short_value
 from driftcheck.safe_text import multi_line, one_line
 
 SUITE_NAME = "driftcheck"
@@ -83,8 +83,8 @@ def build_junit(result: RunResult) -> ET.Element:
     for pipeline in ordered:
         classname = _classname(pipeline)
         name = pipeline.id
-        if seen[(classname, name)] > 1 and pipeline.region:  # one id in two regions: two distinct test cases
-            name = f"{name} [{pipeline.region}]"
+        if seen[(classname, name)] > 1 and place(pipeline):  # one id in two accounts or regions: distinct test cases
+            name = f"{name} [{place(pipeline)}]"
         case = ET.Element("testcase", {"classname": _attr(classname), "name": _attr(name), "time": "0"})
         if pipeline.status in (Status.DRIFTED, Status.MISSING, Status.UNMANAGED):
             failure = ET.SubElement(case, "failure", {"message": _attr(_failure_message(pipeline)), "type": pipeline.status.value})

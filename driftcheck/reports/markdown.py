@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from driftcheck.model import Difference, Hint, Location, PipelineResult, RunResult, Status
 from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer, STATUS_ORDER, ordered_input_errors, ordered_pipelines
-from driftcheck.reports.findings import findings, short_value
+from driftcheck.reports.findings import findings, place, short_value
 from driftcheck.safe_text import one_line
 from driftcheck.severity import SEVERITIES, worst
 
@@ -121,8 +121,8 @@ def _block(pipeline: PipelineResult) -> str:
     head = [f"<b>{_WORDS[pipeline.status]}</b>", md_code(pipeline.id)]
     if pipeline.name is not None and pipeline.name != pipeline.id:
         head.append(md_text(f'"{pipeline.name}"'))
-    if pipeline.region:
-        head.append(md_text(f"[{pipeline.region}]"))
+    if place(pipeline):
+        head.append(md_text(f"[{place(pipeline)}]"))
     if pipeline.source is not None:
         head.append(_where(pipeline.source))
     if pipeline.differences:
@@ -158,7 +158,7 @@ def _in_sync(pipelines: list[PipelineResult]) -> str:
             extra.append(f"{len(pipeline.ignored)} ignored")
         if pipeline.unresolved:
             extra.append(f"{len(pipeline.unresolved)} unresolved")
-        region = f" {md_text(f'[{pipeline.region}]')}" if pipeline.region else ""
+        region = f" {md_text(f'[{place(pipeline)}]')}" if place(pipeline) else ""
         lines.append(f"- {md_code(pipeline.id)}{region}" + (f" ({', '.join(extra)})" if extra else ""))
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"

@@ -79,6 +79,8 @@ def _result(finding: Finding, rule_index: int, shared: bool = False) -> dict[str
     properties: dict[str, Any] = {"pipeline": pipeline.id, "status": pipeline.status.value, "severity": finding.severity}
     if pipeline.region:
         properties["region"] = pipeline.region
+    if pipeline.account:
+        properties["account"] = pipeline.account
     if finding.path is not None:
         properties["path"] = finding.path
     result: dict[str, Any] = {
@@ -178,7 +180,8 @@ def build_sarif(result: RunResult) -> dict[str, Any]:
                 "properties": {
                     "summary": result.summary(),
                     "pipelines": [
-                        {"id": p.id, "region": p.region, "status": p.status.value} for p in ordered_pipelines(result.pipelines)
+                        {"id": p.id, "account": p.account, "region": p.region, "status": p.status.value}
+                        for p in ordered_pipelines(result.pipelines)
                     ],
                 },
             }

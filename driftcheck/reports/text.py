@@ -17,6 +17,7 @@ from driftcheck.reports.base import (
     ordered_input_errors,
     ordered_pipelines,
 )
+from driftcheck.reports.findings import place
 from driftcheck.safe_text import one_line
 
 #: Longest rendered value (in characters) before it is cut and ends with "...".
@@ -88,8 +89,8 @@ class TextRenderer(Renderer):
         head = [style.status(pipeline.status, word), clean(pipeline.id)]
         if pipeline.name is not None:
             head.append(json.dumps(pipeline.name))
-        if pipeline.region:
-            head.append(f"[{clean(pipeline.region)}]")
+        if place(pipeline):
+            head.append(f"[{clean(place(pipeline))}]")
         if pipeline.source is not None:
             head.append(clean(str(pipeline.source)))
         lines = ["  ".join(head)]
@@ -124,7 +125,7 @@ def hint_line(hint: Hint) -> str:
 
 
 def _label(pipeline: PipelineResult) -> str:
-    return clean(pipeline.id) + (f" [{clean(pipeline.region)}]" if pipeline.region else "")
+    return clean(pipeline.id) + (f" [{clean(place(pipeline))}]" if place(pipeline) else "")
 
 
 class _Styler:

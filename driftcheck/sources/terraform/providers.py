@@ -1,4 +1,5 @@
-"""The aws provider configuration a pipeline uses, and what it contributes: region and default_tags."""
+"""The aws provider configuration a pipeline uses, and what it contributes: region, default_tags, and the
+credentials it reads with (``profile``, ``assume_role``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from driftcheck.model import Location, Unresolved
+from driftcheck.model import Location, ProviderAccount, Unresolved
 from driftcheck.sources.terraform.convert import Converter, looks_unknown, tf_string
 from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, Knowledge
 from driftcheck.sources.terraform.modules import Scope
@@ -135,3 +136,43 @@ def tags_all(
                 locations[f"tags.{key}"] = Location(block.location.file, expr.line)
     return merged, locations
 
+
+
+def provider_account(
+    shown: Callable[[str], str], provider: Mapping[str, Any] | None, provider_block: Block | None, provider_converter: Converter
+) -> tuple[ProviderAccount | None, str | None]:
+    """(the provider's ``profile`` / ``assume_role``, why they are unknown): whose credentials read the pipeline.
+
+    None without either (the run's accounts decide). A value that cannot be evaluated is never guessed: the
+    second item says which, and the pipeline becomes an error."""
+    if provider is None:
+        return None, None
+    meta = provider.get("__tfmeta", {})
+    alias = provider.get("alias")
+    where = provider_block.location if provider_block is not None else Location(shown(str(meta.get("filename", ""))), meta.get("line_start"))
+    origin = f"provider aws{'.' + alias if isinstance(alias, str) and alias else ''} at {where}"
+    settings: dict[str, str | None] = {"profile": None, "role_arn": None, "external_id": None, "session_name": None}
+    expr = provider_block.attributes.get("profile") if provider_block is not None else None
+    if "profile" in provider or expr is not None:
+        value = provider_converter.value(provider.get("profile"), expr, "provider profile")
+        if isinstance(value, Unresolved):
+            return None, f"{origin}: profile: {value.reason}"
+        settings["profile"] = value if isinstance(value, str) and value else None
+    assume = provider.get("assume_role")
+    assume = assume[0] if isinstance(assume, list) and assume else assume
+    block = next(iter(provider_block.nested("assume_role")), None) if provider_block is not None else None
+    if isinstance(assume, Mapping) or block is not None:
+        assume = assume if isinstance(assume, Mapping) else {}
+        for name in ("role_arn", "external_id", "session_name"):
+            expr = block.attributes.get(name) if block is not None else None
+            if name not in assume and expr is None:
+                continue
+            value = provider_converter.value(assume.get(name), expr, f"provider assume_role.{name}")
+            if isinstance(value, Unresolved):
+                return None, f"{origin}: assume_role.{name}: {value.reason}"
+            settings[name] = value if isinstance(value, str) and value else None
+        if settings["role_arn"] is None:
+            return None, f"{origin}: assume_role has no role_arn"
+    if settings["profile"] is None and settings["role_arn"] is None:
+        return None, None
+    return ProviderAccount(origin=origin, **settings), None

@@ -30,7 +30,7 @@ from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, NOT_FOUND, Know
 from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, display, ignored_null_inputs, is_override
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
 from driftcheck.sources.terraform.plan import META, is_pipeline, passes, probes, state_rewrites
-from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_for, provider_syntax, tags_all
+from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_account, provider_for, provider_syntax, tags_all
 from driftcheck.sources.terraform.syntax import Block, Expr
 from driftcheck.sources.terraform.templates import inline_templates
 from driftcheck.sources.terraform.variables import hcl_string
@@ -459,6 +459,7 @@ class _Root:
         region, region_problem = pipeline_region(block, instance, provider, converter, provider_block, provider_converter)
         rules, notes = lifecycle_rules(block) if block is not None else lifecycle_rules_of_value(instance.get("lifecycle"), location)
         rules += ignore_tags_rules(self._shown, provider, provider_block)
+        account, account_problem = provider_account(self._shown, provider, provider_block, provider_converter)
 
         arn = None
         state = self.options.state
@@ -476,6 +477,8 @@ class _Root:
             region = arn_region(arn)  # the state's ARN names the region; otherwise never guess one
             if region is None and error is None:
                 error = f"pipeline region is unresolved, so it cannot be fetched: {region_problem}"
+        if account_problem is not None and error is None:
+            error = f"the credentials its provider reads with are unresolved, so it cannot be fetched: {account_problem}"
         return DeclaredPipeline(
             id=pipeline_id,
             source_kind=self.kind,
@@ -488,6 +491,7 @@ class _Root:
             error=error,
             notes=tuple(notes),
             ignore_rules=tuple(rules),
+            provider_account=account,
         )
 
     def _error(self, address: str, location: Location, message: str) -> DeclaredPipeline:

@@ -1,0 +1,60 @@
+"""A FakeImageBuilder with one pipeline store per credential: several AWS accounts behind one loopback endpoint.
+
+Each request is served from the store of the access key id it was signed with (the SigV4 ``Authorization``
+header), so the credentials tests/fake_sts.py hands out per role, or a profile's keys, each see their own
+account's pipelines. A key with no store sees an empty account. Everything else (faults, delays, paging)
+is FakeImageBuilder's.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from tests.fake_imagebuilder import FakeImageBuilder, _make_handler
+from tests.fake_sts import CREDENTIAL
+
+
+class AccountsImageBuilder(FakeImageBuilder):
+    """``add_pipeline_for(access_key_id, pipeline)``; ``keys_seen`` lists the access key of every request."""
+
+    def __init__(self, page_size: int = 25) -> None:
+        self._stores: dict[str | None, dict[str, dict]] = {}
+        self._caller = threading.local()
+        super().__init__(page_size)
+        self._make_handler = _keyed_handler
+
+    @property
+    def _pipelines(self) -> dict[str, dict]:   # FakeImageBuilder reads its one store through this name
+        return self._stores.setdefault(getattr(self._caller, "key", None), {})
+
+    @_pipelines.setter
+    def _pipelines(self, value: dict[str, dict]) -> None:
+        self._stores[None] = value
+
+    def add_pipeline_for(self, access_key_id: str, pipeline: dict) -> None:
+        with self._lock:
+            self._stores.setdefault(access_key_id, {})[pipeline["arn"]] = pipeline
+
+    @property
+    def keys_seen(self) -> list[str | None]:
+        with self._lock:
+            return [r.get("caller") for r in self.requests]
+
+
+def _keyed_handler(fake: AccountsImageBuilder):
+    base = _make_handler(fake)
+
+    class Handler(base):
+        def _handle(self, method: str):
+            found = CREDENTIAL.search(self.headers.get("Authorization", ""))
+            fake._caller.key = found["key"] if found else None
+            with fake._lock:
+                before = len(fake.requests)
+            super()._handle(method)
+            with fake._lock:   # tag this thread's request with its caller (never the secret)
+                for request in fake.requests[before:]:
+                    if "caller" not in request and request["headers"].get("Authorization") == self.headers.get("Authorization"):
+                        request["caller"] = fake._caller.key
+            fake._caller.key = None
+
+    return Handler
