@@ -135,11 +135,11 @@ def test_markdown_and_html_show_the_hint_escaped(cli, tmp_path) -> None:
     assert "<b>hotfix" not in md
     assert "or accept in yaml: <code>status: DISABLED</code>" in md
     page = html.read_text(encoding="utf-8")
-    assert "<th>Fix</th>" in page
+    assert '<th scope="col">Fix</th>' in page
     assert "description = &#34;Application image for API &lt;b&gt;hotfix: pinned 1.8.2&lt;/b&gt;&#34;" in page
     assert "<b>hotfix" not in page
     assert "terraform apply sets status back to &#34;ENABLED&#34;" in page
-    assert page.count('<td class="hint">') == sum(len(p["differences"]) for p in run.report["pipelines"])
+    assert page.count('<td class="hint" data-label="Fix">') == sum(len(p["differences"]) for p in run.report["pipelines"])
 
 
 def test_json_report_schema_version_and_hint_are_documented(cli) -> None:

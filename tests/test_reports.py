@@ -309,30 +309,31 @@ ESCAPE_PLACES = [
 @pytest.mark.parametrize("where", ESCAPE_PLACES)
 def test_html_escapes_untrusted_text(where: str) -> None:
     html = HtmlRenderer().render(with_payload(where))
-    assert "<script" not in html.lower()
-    assert ESCAPED in html
+    assert html.lower().count("<script") == 1  # the report's own, inline one
+    assert ESCAPED in html.replace("<wbr>", "")  # file names may wrap after a "/"
 
 
 def test_html_is_self_contained() -> None:
     html = HtmlRenderer().render(sample())
     lowered = html.lower()
-    for forbidden in ("http://", "https://", "<link", "src=", "href=", "<script", "@import", "url("):
+    for forbidden in ("http://", "https://", "<link", "src=", "@import", "url("):
         assert forbidden not in lowered, forbidden
+    assert lowered.count("<script") == 1 and "<script>" in lowered  # one inline script, allowed by its hash
     assert lowered.startswith("<!doctype html>")
     assert "<style>" in html
 
 
 def test_html_layout() -> None:
-    html = HtmlRenderer().render(sample())
+    html = HtmlRenderer().render(sample()).replace("<wbr>", "")  # file names may wrap after a "/"
     assert "2025-03-04T05:06:07Z" in html and "driftcheck 0.1.0" in html
     order = [html.index(f'<span class="mono">{pid}</span>') for pid in ("c-broken", "d-gone", "b-nightly", "e-handmade")]
     assert order == sorted(order)
-    assert order[-1] < html.index("In sync (2)") < html.index("Input errors (2)")
+    assert order[-1] < html.index('id="status=in_sync"') < html.index("Input errors (2)")
     for status in ("error", "missing", "drifted", "unmanaged"):
         assert f'<span class="badge {status}">{status}</span>' in html
     assert '<span class="badge in_sync">in sync</span>' in html
-    assert "<th>Path</th><th>Declared</th><th>Live</th><th>Source</th>" in html
-    assert "<pre>{\n  &#34;extra&#34;: [\n    1," in html
+    assert '<th scope="col">Path</th><th scope="col">Declared</th><th scope="col">Live</th><th scope="col">Source</th>' in html
+    assert '<pre class="v">{\n<del>  &#34;extra&#34;: [\n    1,' in html  # a removed key, marked
     assert "depends on var.owner" in html and "created in the console" in html
     assert "AccessDeniedException: not allowed" in html
     assert "infra/vars.tfvars:4" in html and "unexpected token" in html
