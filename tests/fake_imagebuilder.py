@@ -16,6 +16,9 @@ Faults, for the retry and rate-limit tests: ``fail`` (an error code, ``times`` u
 ``drop`` (close the connection without answering), ``truncate`` (send part of the body), ``randomly``
 (seeded: each request draws one fault kind by probability) and ``throttle_above`` (throttle whenever more
 than N requests are in flight).  ``max_in_flight`` records the peak concurrency the fake saw.
+
+``regional=True`` makes one fake serve several regions: a request signed for region R (SigV4's credential scope)
+sees only the pipelines whose ARN names R; each logged request carries its ``region``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ ERROR_STATUS = {
     "ServiceUnavailableException": 503,
 }
 ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.imagebuilder/"
+_SIGV4_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/imagebuilder/aws4_request")
 OPERATIONS = {("GET", "/GetImagePipeline"): "GetImagePipeline", ("POST", "/ListImagePipelines"): "ListImagePipelines"}
 DEFAULT_MAX_RESULTS = 25      # the service's default page size when maxResults is omitted
 MAX_BODY = 1 << 20            # refuse request bodies above 1 MiB (keeps every request bounded)
@@ -100,8 +104,9 @@ def _name_matcher(pattern: str):
 class FakeImageBuilder(LoopbackEndpoint):
     """The fake endpoint. Use as a context manager; ``url`` is set once started."""
 
-    def __init__(self, page_size: int = 25):
+    def __init__(self, page_size: int = 25, *, regional: bool = False):
         super().__init__(page_size, _make_handler, "fake-imagebuilder")
+        self.regional = regional
         self._pipelines: dict[str, dict] = {}   # arn -> pipeline, insertion ordered
         self._faults: list[_Rule] = []
         self._delays: list[_Rule] = []
@@ -176,7 +181,7 @@ class FakeImageBuilder(LoopbackEndpoint):
             return [r for r in self.requests if r["operation"] == operation]
 
     # ---------------------------------------------------------------- dispatch (handler threads)
-    def _dispatch(self, operation: str | None, query: dict, body) -> dict:
+    def _dispatch(self, operation: str | None, query: dict, body, region: str | None = None) -> dict:
         """Return the success payload or raise _ApiError / _Transport.  Runs on a server thread."""
         if operation is None:
             raise _ApiError("UnknownOperationException", "Unknown operation", 404)
@@ -203,8 +208,8 @@ class FakeImageBuilder(LoopbackEndpoint):
             if fault:
                 raise _ApiError(fault["code"], fault["message"])
             if operation == "GetImagePipeline":
-                return self._get(arn)
-            return self._list(body)
+                return self._get(arn, region)
+            return self._list(body, region)
         finally:
             if admitted:
                 with self._lock:
@@ -223,16 +228,21 @@ class FakeImageBuilder(LoopbackEndpoint):
                 return {"code": kind, "message": "Injected random fault from FakeImageBuilder"}
         return None
 
-    def _get(self, arn: str | None) -> dict:
+    def _in_region(self, pipeline: dict, region: str | None) -> bool:
+        return not self.regional or str(pipeline.get("arn", "")).split(":")[3:4] == [region]
+
+    def _get(self, arn: str | None, region: str | None = None) -> dict:
         if not arn:
             raise _ApiError("InvalidRequestException", "imagePipelineArn is required")
         with self._lock:
             pipeline = self._pipelines.get(arn)
+            if pipeline is not None and not self._in_region(pipeline, region):
+                pipeline = None
         if pipeline is None:
             raise _ApiError("ResourceNotFoundException", f"The resource ARN '{arn}' does not exist.")
         return {"imagePipeline": pipeline}
 
-    def _list(self, body) -> dict:
+    def _list(self, body, region: str | None = None) -> dict:
         body = {} if body is None else body
         if not isinstance(body, dict):
             raise _ApiError("InvalidRequestException", "request body must be a JSON object")
@@ -253,8 +263,8 @@ class FakeImageBuilder(LoopbackEndpoint):
                 offset, token_filters = self._tokens.get(token, (None, None))
                 if offset is None or token_filters != filters_key:
                     raise _ApiError("InvalidPaginationTokenException", "The nextToken is invalid.")
-            matching = [p for p in self._pipelines.values()
-                        if all(any(m(str(p.get("name", ""))) for m in ms) for ms in name_filters)]
+            matching = [p for p in self._pipelines.values() if self._in_region(p, region)
+                        and all(any(m(str(p.get("name", ""))) for m in ms) for ms in name_filters)]
             size = min(max_results or DEFAULT_MAX_RESULTS, self.page_size)
             result = {"imagePipelineList": matching[offset:offset + size]}
             if offset + size < len(matching):
@@ -298,12 +308,14 @@ def _make_handler(fake: FakeImageBuilder):
                 outcome = _ApiError("InvalidRequestException", "bad Content-Length")
             else:
                 outcome = None
+            signed = _SIGV4_REGION.search(self.headers.get("Authorization") or "")
+            region = signed.group(1) if signed else None
             with fake._lock:
-                fake.requests.append({"method": method, "path": split.path, "operation": operation,
+                fake.requests.append({"method": method, "path": split.path, "operation": operation, "region": region,
                                       "query": query, "body": body, "headers": dict(self.headers.items())})
             if outcome is None:
                 try:
-                    payload = {"requestId": request_id, **fake._dispatch(operation, query, body)}
+                    payload = {"requestId": request_id, **fake._dispatch(operation, query, body, region)}
                     self._send(200, payload, request_id)
                     return
                 except _Transport as fault:

@@ -28,13 +28,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore.exceptions
+
 from driftcheck.errors import LiveStateError
 from driftcheck.frozen import freeze
 from driftcheck.live.listing import PartialListing, list_pipelines
 from driftcheck.live.outcome import LiveOutcome, LiveResult, LiveStatus, arn_region, by_name, match
 from driftcheck.live.pacing import MAX_CONCURRENCY
 from driftcheck.live.progress import NoProgress, ReadProgress
-from driftcheck.live.session import AwsCallError, AwsSettings, call, deadline_message, imagebuilder_client
+from driftcheck.live.session import AwsCallError, AwsSettings, boto_session, call, deadline_message, imagebuilder_client
 from driftcheck.model import DeclaredPipeline
 
 NAME_FILTER_LIMIT = 5       # up to this many names per region: one filtered List call each; beyond: the full listing
@@ -109,6 +111,7 @@ class AwsLiveReader:
         self.progress: ReadProgress = progress or NoProgress()
         self.clients_created = 0          # boto3 clients made: one per region (a test counts them)
         self._clients: dict[str | None, Any] = {}
+        self._session: Any = None         # one boto3 session for every region's client (the second client is 10x cheaper)
         self._lock = threading.Lock()
         self._complete: dict[str | None, _Once] = {}
         self._prefetched: set[str | None] = set()
@@ -122,7 +125,12 @@ class AwsLiveReader:
         with self._lock:
             client = self._clients.get(region)
             if client is None:
-                client = self._clients[region] = imagebuilder_client(self.settings, region)
+                if self._session is None:
+                    try:
+                        self._session = boto_session(self.settings)
+                    except (botocore.exceptions.BotoCoreError, ValueError) as exc:
+                        raise AwsCallError(f"cannot create an Image Builder client: {exc}", type(exc).__name__) from exc
+                client = self._clients[region] = imagebuilder_client(self.settings, region, self._session)
                 self.clients_created += 1
                 self._clients.setdefault(client.meta.region_name, client)   # the same client however the region was named
             return client

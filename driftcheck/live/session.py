@@ -15,6 +15,7 @@ CloudFormation reads (a few per stack) count every attempt.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,10 +28,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_e
 
 from driftcheck.defaults import DEADLINE, RETRY_BUDGET
 from driftcheck.errors import LiveStateError
-from driftcheck.live.faults import NOT_FOUND_CODES, check_body, describe, is_retryable, is_throttling
+from driftcheck.live.faults import NOT_FOUND_CODES, check_body, describe, error_code, is_retryable, is_throttling
 from driftcheck.live.pacing import MAX_CONCURRENCY, PacerRegistry
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)   # -v: one line per AWS request (operation, region, attempt, outcome, duration)
 
 DEFAULT_RETRY_BUDGET = RETRY_BUDGET   # seconds one call may spend on retries (waits for the pacer included)
 DEFAULT_DEADLINE = DEADLINE           # seconds the whole run may spend reading AWS
@@ -143,16 +145,20 @@ def call(settings: AwsSettings, operation: str, fn: Callable[..., T], **kwargs: 
         if ticket is None:
             raise _NoSlot()
         counts["attempts"] += 1
+        sent = time.monotonic()
         try:
             result = fn(**kwargs)
         except BaseException as exc:
             throttled = is_throttling(exc)
             pacer.release(ticket, throttled=throttled)
+            log.info("aws %s %s attempt %d: %s after %.3f s", operation, key[1], counts["attempts"],
+                     "throttled" if throttled else error_code(exc) or type(exc).__name__, time.monotonic() - sent)
             last[:] = [exc]
             if not (throttled and paced):
                 counts["counted"] += 1
             raise
         pacer.release(ticket, throttled=False)
+        log.info("aws %s %s attempt %d: ok in %.3f s", operation, key[1], counts["attempts"], time.monotonic() - sent)
         return result
 
     def stop(state: RetryCallState) -> bool:
@@ -227,12 +233,13 @@ def boto_session(settings: AwsSettings) -> Any:
     return boto3.session.Session(profile_name=settings.profile)
 
 
-def imagebuilder_client(settings: AwsSettings, region: str | None) -> Any:
+def imagebuilder_client(settings: AwsSettings, region: str | None, session: Any = None) -> Any:
     """A read-only-used imagebuilder client. The endpoint comes from --endpoint-url, else
-    AWS_ENDPOINT_URL_IMAGEBUILDER / AWS_ENDPOINT_URL (boto3 reads those itself), else AWS."""
+    AWS_ENDPOINT_URL_IMAGEBUILDER / AWS_ENDPOINT_URL (boto3 reads those itself), else AWS. ``session``: one boto3
+    session to make every region's client from (a boto3 session is not thread-safe: the caller serialises)."""
     config = client_config(settings)
     try:
-        session = boto_session(settings)
+        session = session or boto_session(settings)
         client = session.client(
             "imagebuilder", region_name=region or settings.region, endpoint_url=settings.endpoint_url, config=config
         )
