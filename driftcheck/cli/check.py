@@ -184,6 +184,9 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     """
     started_at, started = datetime.now(timezone.utc), time.monotonic()
     setup_logging(debug, verbose)
+    from driftcheck.cli.options import live_regions, read_progress, split_regions
+
+    regions, region = split_regions(region)
     from driftcheck.baseline import load_baseline
     from driftcheck.check import run_check
     from driftcheck.config import merge_declaration, merge_reports
@@ -220,11 +223,18 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     if baseline_file is not None:
         policy = replace(policy or Policy(), baseline=load_baseline(baseline_file))
     report_targets = parse_reports(reports)
+    all_regions, quiet = options.pop("all_regions"), options.pop("quiet")
     settings = None if live_dir else aws_settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
+    regions = live_regions(regions, all_regions, settings)
     declaration = pop_declaration(options)
     declared = collect(paths, source_options(declaration, region, profile, settings))
-    reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(settings)
-    result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged, policy=policy)
+    progress = read_progress(quiet, verbose or debug)
+    reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(
+        settings, regions=regions, progress=progress)
+    try:
+        result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged, policy=policy)
+    finally:
+        progress.close()
     if severity:
         result = replace(result, severity_overrides=severity)
     from driftcheck.cli.run_context import run_context
@@ -232,7 +242,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     code = policy_exit_code(result, fail_on, severity)
     result = replace(result, context=run_context(
         result, argv=_argv(), live_dir=live_dir, inputs=_inputs(paths, declaration, (config.file if config else None, baseline_file)),
-        regions=(region,) if region else (), exit_code=code, started_at=started_at, duration=time.monotonic() - started))
+        regions=regions or ((region,) if region else ()), exit_code=code, started_at=started_at, duration=time.monotonic() - started))
     for error in result.input_errors:
         say(f"{error.location}: error: {error.message}")
     failures = emit(result, ReportFormat(fmt), output, report_targets, links) + github_actions(result, ReportFormat(fmt), output)

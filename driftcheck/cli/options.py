@@ -48,7 +48,9 @@ def pop_declaration(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--region", help="AWS region (default: the AWS chain, e.g. AWS_REGION). A pipeline's own Terraform region wins."),
+        click.option("--region", "region", multiple=True, metavar="REGION", help="AWS region (repeatable). The first is the region of pipelines that name none (default: the AWS chain, e.g. AWS_REGION); --unmanaged lists every one. A pipeline's own region wins."),
+        click.option("--all-regions", is_flag=True, help="List every region Image Builder is in that the account has enabled (ec2:DescribeRegions), e.g. for --unmanaged."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress on stderr (shown only when stderr is a terminal)."),
         click.option("--profile", help="AWS profile name."),
         click.option("--endpoint-url", help="Image Builder endpoint (default: AWS_ENDPOINT_URL_IMAGEBUILDER, then AWS)."),
         click.option("--max-attempts", type=click.IntRange(1, 20), default=6, show_default=True, help="Attempts per AWS call (throttling, 5xx, timeouts)."),
@@ -78,6 +80,37 @@ def aws_settings(region: str | None, profile: str | None, endpoint_url: str | No
         read_timeout=timeout,
         connect_timeout=min(timeout, 10.0),
     )
+
+
+def split_regions(region: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """``--region`` given N times: (every region, the first: the region of pipelines that name none)."""
+    regions = tuple(dict.fromkeys(r.strip() for r in region if r.strip()))
+    return regions, (regions[0] if regions else None)
+
+
+def live_regions(regions: tuple[str, ...], all_regions: bool, settings: AwsSettings | None) -> tuple[str, ...]:
+    """The regions the live reader lists: ``--region``'s, and with ``--all-regions`` every enabled region too."""
+    if not all_regions:
+        return regions
+    if settings is None:
+        raise UsageError("--all-regions reads AWS: it cannot be used with --live")
+    from driftcheck.cli.common import say
+    from driftcheck.live.regions import all_regions as every_region
+
+    found = every_region(settings)
+    if found.note:
+        say(f"driftcheck: note: {found.note}")
+    return tuple(dict.fromkeys([*regions, *found.names]))
+
+
+def read_progress(quiet: bool, logging_calls: bool) -> Any:
+    """The live read's progress on stderr: drawn only on a terminal, never with --quiet, nor with -v/--debug (whose
+    per-call log lines are the progress then)."""
+    import sys
+
+    from driftcheck.live.progress import progress_for
+
+    return progress_for(sys.stderr, quiet=quiet or logging_calls)
 
 
 def _parse_stacks(values: tuple[str, ...]) -> list[tuple[str | None, str]]:

@@ -33,6 +33,11 @@ def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug,
     from driftcheck.sources import collect
 
     setup_logging(debug, verbose)
+    from driftcheck.cli.options import live_regions, split_regions
+
+    regions, region = split_regions(region)
+    all_regions = options.pop("all_regions")
+    options.pop("quiet")   # snapshot draws no progress
     settings = aws_settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
     reader = AwsLiveReader(settings)
     problems: list[str] = []
@@ -50,17 +55,24 @@ def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug,
             else:
                 pipelines.append(outcome.pipeline)
     else:
-        try:
-            listed = reader.list_pipelines(region)
-        except AwsCallError as exc:
-            raise DriftcheckError(str(exc)) from exc
+        from driftcheck.frozen import freeze
+
+        # each listed item is the whole ImagePipeline, as GetImagePipeline returns it: saved as listed, no Get
         pipelines = []
-        for item in listed:
-            outcome = reader.get(region, str(item.get("arn")))
-            if outcome.pipeline is None:
-                problems.append(f"{item.get('arn')}: {outcome.error}")
-            else:
-                pipelines.append(outcome.pipeline)
+        every = live_regions(regions, all_regions, settings) or (region,)
+        for listed_region in every:
+            try:
+                listed = reader.list_pipelines(listed_region)
+            except AwsCallError as exc:
+                if len(every) == 1:
+                    raise DriftcheckError(str(exc)) from exc
+                problems.append(f"{listed_region}: {exc}")
+                continue
+            for item in listed:
+                if isinstance(item.get("arn"), str) and isinstance(item.get("name"), str):
+                    pipelines.append(freeze(item))
+                else:
+                    problems.append(f"{listed_region or 'the default region'}: a listed pipeline has no arn or name")
     output_dir.mkdir(parents=True, exist_ok=True)
     for pipeline in pipelines:
         # Only the response body: ResponseMetadata is transport detail (and never holds credentials anyway).
