@@ -13,7 +13,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from driftcheck.history.changes import Comparison
 
 
 @dataclass(frozen=True, order=True)
@@ -203,6 +206,7 @@ class RunResult:
     # the config file's severity overrides (path or status glob -> high|medium|low), for every format that grades
     severity_overrides: Mapping[str, str] = field(default_factory=dict)
     context: RunContext | None = None  # filled in by the CLI; None for a bare library call
+    previous: Comparison | None = None  # check --previous: the changes since an older report (driftcheck.history)
 
     def summary(self) -> dict[str, int]:
         """Counts per status (every status present, zero included) plus input errors."""

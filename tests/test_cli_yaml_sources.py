@@ -109,7 +109,8 @@ def test_readme_demo_reports_terraform_cloudformation_and_pipeline_files_togethe
          "source": {"file": str(DEMO_PINNED.parent / DEMO_PINNED.name), "line": 8},
          "hint": {"apply": 're-running your deployment from this file sets status back to "ENABLED"',
                   "accept": "status: DISABLED", "accept_note": None, "language": "yaml",
-                  "at": {"file": str(DEMO_PINNED.parent / DEMO_PINNED.name), "line": 8}}},
+                  "at": {"file": str(DEMO_PINNED.parent / DEMO_PINNED.name), "line": 8},
+                  "attribute": "status", "replaces_line": True}},
     ]
     assert ops["source"]["line"] == 7
 

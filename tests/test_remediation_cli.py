@@ -29,6 +29,8 @@ def test_terraform_hints_in_the_json_report(cli) -> None:
         "accept_note": None,
         "language": "hcl",
         "at": {"file": module_tf, "line": 11},
+        "attribute": "status",
+        "replaces_line": True,
     }
     assert hints["executionRole"]["accept"] == 'execution_role = "ImageBuilderBreakGlassRole"'
     assert hints["executionRole"]["apply"] == 'terraform apply sets execution_role back to "ImageBuilderWorkflowRole"'
@@ -79,6 +81,8 @@ def test_cloudformation_hints_and_exact_sarif_fix(cli, tmp_path) -> None:
         "accept_note": None,
         "language": "yaml",
         "at": {"file": str(template), "line": status_line},
+        "attribute": "Status",
+        "replaces_line": True,
     }
     assert hints["tags.Team"]["accept"] == "Tags:\n  Team: app"
     assert hints["tags.Team"]["apply"] == 'a stack update sets Tags.Team back to "platform"'
@@ -144,7 +148,7 @@ def test_markdown_and_html_show_the_hint_escaped(cli, tmp_path) -> None:
 
 def test_json_report_schema_version_and_hint_are_documented(cli) -> None:
     run = cli("check", *DEMO)
-    assert run.report["schema_version"] == "1.4"
+    assert run.report["schema_version"] == "1.5"
     doc = (Path(__file__).parent.parent / "docs" / "report-formats.md").read_text(encoding="utf-8")
     for key in ("hint", "apply", "accept", "accept_note", "language"):
         assert f"`{key}`" in doc

@@ -116,7 +116,7 @@ def test_json_validates_and_has_documented_keys() -> None:
     doc = json.loads(out)
     validate_report(doc)
     assert list(doc) == ["generated_at", "input_errors", "notes", "pipelines", "schema_version", "summary", "tool"]
-    assert doc["schema_version"] == "1.4"
+    assert doc["schema_version"] == "1.5"
     assert doc["tool"] == {"name": "driftcheck", "version": "0.1.0"}
     assert doc["generated_at"] == "2025-03-04T05:06:07Z"
     assert doc["summary"] == {"in_sync": 2, "drifted": 1, "missing": 1, "unmanaged": 1, "error": 1, "input_errors": 2, "total": 6}
@@ -134,7 +134,7 @@ def test_json_pipeline_shape() -> None:
     doc = build_document(sample())
     pipe = next(p for p in doc["pipelines"] if p["id"] == "b-nightly")
     assert sorted(pipe) == sorted(
-        ["id", "name", "arn", "account", "region", "source", "status", "differences", "ignored", "unresolved", "unresolved_reasons", "error", "notes"]
+        ["id", "name", "arn", "account", "region", "source", "source_kind", "status", "differences", "ignored", "unresolved", "unresolved_reasons", "error", "notes"]
     )
     assert pipe["status"] == "drifted"
     assert pipe["source"] == {"file": "infra/main.tf", "line": 12}

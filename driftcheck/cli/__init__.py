@@ -17,6 +17,9 @@ COMMANDS: dict[str, str] = {
     "check": "driftcheck.cli.check:check",
     "snapshot": "driftcheck.cli.snapshot:snapshot",
     "baseline": "driftcheck.cli.baseline:baseline",
+    "report": "driftcheck.cli.history:report",
+    "merge": "driftcheck.cli.history:merge",
+    "compare": "driftcheck.cli.history:compare",
 }
 
 

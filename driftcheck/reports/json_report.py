@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from jsonschema.exceptions import best_match
@@ -15,8 +15,11 @@ from driftcheck.frozen import thaw
 from driftcheck.model import Difference, Hint, InputError, Location, PipelineResult, RunContext, RunResult
 from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer, iso_utc, ordered_input_errors
 
+if TYPE_CHECKING:
+    from driftcheck.history.changes import Comparison
+
 #: Version of the document layout; bump the major part on any breaking change.
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 SCHEMA_RESOURCE = "report.schema.json"
 
 
@@ -42,7 +45,16 @@ def build_document(result: RunResult) -> dict[str, Any]:
         "input_errors": [_input_error(e) for e in ordered_input_errors(result.input_errors)],
         "notes": list(result.notes),
         **({"run": _context(result.context)} if result.context is not None else {}),
+        **({"severity_overrides": [{"pattern": k, "severity": v} for k, v in result.severity_overrides.items()]}
+           if result.severity_overrides else {}),
+        **({"previous": _previous(result.previous)} if result.previous is not None else {}),
     }
+
+
+def _previous(comparison: Comparison) -> dict[str, Any]:
+    from driftcheck.history.changes_json import previous_document
+
+    return previous_document(comparison)
 
 
 def _context(context: RunContext) -> dict[str, Any]:
@@ -72,6 +84,7 @@ def _pipeline(pipeline: PipelineResult) -> dict[str, Any]:
         "account": pipeline.account,
         "region": pipeline.region,
         "source": _location(pipeline.source),
+        "source_kind": pipeline.source_kind,
         "status": pipeline.status.value,
         "differences": [_difference(d) for d in sorted(pipeline.differences, key=lambda d: d.path)],
         "ignored": [{**_difference(d), "reason": d.ignored_by} for d in sorted(pipeline.ignored, key=lambda d: d.path)],
@@ -101,6 +114,8 @@ def _hint(hint: Hint) -> dict[str, Any]:
         "accept_note": hint.accept_note,
         "language": hint.language,
         "at": _location(hint.at),
+        "attribute": hint.attribute,
+        "replaces_line": hint.replaces_line,
     }
 
 

@@ -185,13 +185,17 @@ def build_markdown(result: RunResult, limit: int = MAX_CHARS) -> str:
     by_priority = sorted(problems, key=lambda p: (rank[severity.get(id(p), "low")], position[id(p)]))
 
     parts = [_summary(result)]
+    if result.previous is not None:  # check --previous: what changed since the older report (bounded in size)
+        from driftcheck.history.render import markdown_section
+
+        parts.append(markdown_section(result.previous))
     optional = []  # sections kept only when they fit, after every pipeline block
     if result.input_errors:
         optional.append(_input_errors(result))
     if in_sync:
         optional.append(_in_sync(in_sync))
     reserve = 400  # room for the "left out" line
-    budget = limit - len(parts[0]) - reserve
+    budget = limit - len(parts[0]) - sum(len(part) + 1 for part in parts[1:]) - reserve
     chosen: set[int] = set()
     blocks: dict[int, str] = {}
     for pipeline in by_priority:  # most severe first; the first that does not fit ends the list

@@ -55,6 +55,10 @@ class TextRenderer(Renderer):
         style = _Styler(color)
         ordered = ordered_pipelines(result.pipelines)
         lines = [self._header(result, style)]
+        if result.previous is not None:  # check --previous: what changed since the older report
+            from driftcheck.history.render import text_lines
+
+            lines += ["", *text_lines(result.previous)]
         for pipeline in ordered:
             # in sync but partly unchecked (unresolved values) is shown in full too: "in sync" alone would overstate it
             if pipeline.status is not Status.IN_SYNC or pipeline.unresolved or pipeline.ignored:

@@ -1,0 +1,39 @@
+"""Which pipeline results are "the same pipeline", across shards (merge) and across runs (compare).
+
+A pipeline's identity is its account, region, id and declaring file. The id alone is not enough: two roots
+(``envs/dev/main.tf``, ``envs/prod/main.tf``) may both declare ``aws_imagebuilder_image_pipeline.this``; the
+declaring line is left out so that editing lines above a resource keeps its history. An unmanaged pipeline has
+no declaring file; its id is its ARN, which names the account and region itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from driftcheck.frozen import thaw
+from driftcheck.model import PipelineResult
+
+#: (account, region, id, declaring file); "" for what is unknown
+Identity = tuple[str, str, str, str]
+
+
+def identity(pipeline: PipelineResult) -> Identity:
+    """The pipeline's identity (see the module docstring)."""
+    return (pipeline.account or "", pipeline.region or "", pipeline.id, pipeline.source.file if pipeline.source else "")
+
+
+def without_account(key: Identity) -> tuple[str, str, str]:
+    """The identity but its account: reports written offline or before schema 1.4 know no account."""
+    return key[1:]
+
+
+def label(pipeline: PipelineResult) -> str:
+    """``id [account region]`` as plain (unescaped) text: callers make it safe for their format."""
+    where = " ".join(part for part in (pipeline.account, pipeline.region) if part)
+    return pipeline.id + (f" [{where}]" if where else "")
+
+
+def canonical(value: Any) -> str:
+    """A JSON value as canonical text, to tell whether two values are the same."""
+    return json.dumps(thaw(value), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
