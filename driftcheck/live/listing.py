@@ -16,6 +16,11 @@ from driftcheck.live.session import AwsCallError, AwsSettings, call
 
 PAGE_SIZE = 100        # the model's maximum: 10 pages for 1,000 pipelines instead of 40
 
+# The listing's items replace GetImagePipeline (driftcheck.live.aws_reader) because botocore's model gives
+# ListImagePipelines a list of the same ImagePipeline shape that GetImagePipeline returns, in every edition the
+# project reads (shared/reference/seeds document Get's; tests/test_live_listing_reads.py checks the model and the
+# compared values from both calls). A model whose listing lacked a field Get has would have to fall back to Get.
+
 Page = list[Mapping[str, Any]]
 
 
