@@ -15,10 +15,13 @@ from click.core import ParameterSource
 
 from driftcheck.cli.common import EXIT_TROUBLE, config_errors, guard, plural, say, setup_logging, use_color, write_file
 from driftcheck.cli.options import (
+    account_targets,
     aws_options,
     aws_settings,
+    base_profile,
     declaration_options,
     link_options,
+    live_reader,
     pop_declaration,
     render_options,
     source_options,
@@ -190,7 +193,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     from driftcheck.baseline import load_baseline
     from driftcheck.check import run_check
     from driftcheck.config import merge_declaration, merge_reports
-    from driftcheck.live.fetch import AwsLiveReader, LiveReader, SnapshotLiveReader
+    from driftcheck.live.fetch import LiveReader, SnapshotLiveReader
     from driftcheck.policy import Policy, fail_on_option, parse_fail_on
     from driftcheck.policy import exit_code as policy_exit_code
     from driftcheck.sources import collect
@@ -224,13 +227,18 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
         policy = replace(policy or Policy(), baseline=load_baseline(baseline_file))
     report_targets = parse_reports(reports)
     all_regions, quiet = options.pop("all_regions"), options.pop("quiet")
+    roles, external_id, accounts_file = options.pop("roles"), options.pop("external_id"), options.pop("accounts_file")
+    targets = [] if live_dir else account_targets(profile, roles, external_id, accounts_file, config.accounts if config else None)
+    if live_dir and (profile or roles or accounts_file):
+        raise UsageError("--live reads saved responses offline: --profile, --assume-role and --accounts need AWS")
+    profile = base_profile(profile, roles, accounts_file)
     settings = None if live_dir else aws_settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
     regions = live_regions(regions, all_regions, settings)
     declaration = pop_declaration(options)
     declared = collect(paths, source_options(declaration, region, profile, settings))
     progress = read_progress(quiet, verbose or debug)
-    reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else AwsLiveReader(
-        settings, regions=regions, progress=progress)
+    reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else live_reader(
+        settings, targets, declared.pipelines, regions=regions, progress=progress)
     try:
         result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged, policy=policy)
     finally:

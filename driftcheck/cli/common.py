@@ -126,6 +126,7 @@ def setup_logging(debug: bool, verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_SafeFormatter("driftcheck: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    if not debug:
-        for noisy in ("botocore", "boto3", "urllib3"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # never DEBUG, even with --debug: botocore's debug log prints signed request headers (access key id, session
+    # token) and response bodies (AssumeRole's secret access key); credentials are never logged
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)

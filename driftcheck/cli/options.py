@@ -51,7 +51,10 @@ def aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--region", "region", multiple=True, metavar="REGION", help="AWS region (repeatable). The first is the region of pipelines that name none (default: the AWS chain, e.g. AWS_REGION); --unmanaged lists every one. A pipeline's own region wins."),
         click.option("--all-regions", is_flag=True, help="List every region Image Builder is in that the account has enabled (ec2:DescribeRegions), e.g. for --unmanaged."),
         click.option("-q", "--quiet", is_flag=True, help="No progress on stderr (shown only when stderr is a terminal)."),
-        click.option("--profile", help="AWS profile name."),
+        click.option("--profile", multiple=True, help="AWS profile: an account to read (repeatable: several accounts in one run)."),
+        click.option("--assume-role", "roles", multiple=True, metavar="ROLE_ARN", help="Also read the account of this IAM role, assumed from the AWS chain's credentials as session driftcheck-audit (repeatable)."),
+        click.option("--external-id", envvar="DRIFTCHECK_EXTERNAL_ID", help="External id for every --assume-role (or DRIFTCHECK_EXTERNAL_ID); per-account ids go in the accounts file."),
+        click.option("--accounts", "accounts_file", type=click.Path(dir_okay=False, path_type=Path), help="Accounts file: the accounts to read, the role to assume in each, their regions and paths (default: the config file's accounts)."),
         click.option("--endpoint-url", help="Image Builder endpoint (default: AWS_ENDPOINT_URL_IMAGEBUILDER, then AWS)."),
         click.option("--max-attempts", type=click.IntRange(1, 20), default=6, show_default=True, help="Attempts per AWS call (throttling, 5xx, timeouts)."),
         click.option("--timeout", type=click.FloatRange(0.1, 600), default=30.0, show_default=True, help="Seconds to wait for one AWS response."),
@@ -80,6 +83,42 @@ def aws_settings(region: str | None, profile: str | None, endpoint_url: str | No
         read_timeout=timeout,
         connect_timeout=min(timeout, 10.0),
     )
+
+
+def account_targets(profiles: tuple[str, ...], roles: tuple[str, ...], external_id: str | None, accounts_file: Path | None,
+                    config_accounts: tuple[Any, ...] | None = None) -> list[Any]:
+    """The run's accounts: --profile, --assume-role, then --accounts FILE (else the config file's accounts)."""
+    from driftcheck.cli.common import config_errors
+    from driftcheck.config import ConfigError
+    from driftcheck.live.accounts import command_line_targets
+
+    targets = command_line_targets(profiles, roles, external_id)
+    try:
+        if accounts_file is not None:
+            from driftcheck.accounts_file import load_accounts_file
+
+            targets += load_accounts_file(accounts_file)
+        elif config_accounts and not targets:
+            targets += list(config_accounts)
+    except ConfigError as exc:
+        config_errors(exc.problems)
+    return targets
+
+
+def base_profile(profiles: tuple[str, ...], roles: tuple[str, ...], accounts_file: Path | None) -> str | None:
+    """The profile of the base settings: the one --profile of a one-account run (as before several accounts), else None."""
+    return profiles[0] if len(profiles) == 1 and not roles and accounts_file is None else None
+
+
+def live_reader(settings: AwsSettings, targets: list[Any], pipelines: Any, **reader_options: Any) -> Any:
+    """One account's AwsLiveReader, or a FleetReader when the run names accounts or a provider assumes a role."""
+    if not targets and not any(p.provider_account is not None for p in pipelines):
+        from driftcheck.live.fetch import AwsLiveReader
+
+        return AwsLiveReader(settings, **reader_options)
+    from driftcheck.live.fleet import FleetReader
+
+    return FleetReader(settings, targets, reader_options=reader_options)
 
 
 def split_regions(region: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:

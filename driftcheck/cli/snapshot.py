@@ -9,7 +9,7 @@ import click
 
 from driftcheck.cli.common import EXIT_TROUBLE, guard, say, setup_logging, write_file
 from driftcheck.cli.options import aws_options, aws_settings, declaration_options, pop_declaration, source_options
-from driftcheck.errors import DriftcheckError
+from driftcheck.errors import DriftcheckError, UsageError
 
 
 @click.command()
@@ -38,7 +38,18 @@ def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug,
     regions, region = split_regions(region)
     all_regions = options.pop("all_regions")
     options.pop("quiet")   # snapshot draws no progress
+    roles, external_id, accounts_file = options.pop("roles"), options.pop("external_id"), options.pop("accounts_file")
+    if len(profile) + len(roles) > 1 or accounts_file is not None:
+        raise UsageError("snapshot reads one account (one --profile or --assume-role): run it once per account")
+    profile = profile[0] if profile else None
     settings = aws_settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
+    if roles:
+        from driftcheck.live.accounts import command_line_targets, connect
+
+        connection = connect(command_line_targets((), roles, external_id)[0], settings, identify=False)
+        if connection.settings is None:
+            raise DriftcheckError(str(connection.error))
+        settings = connection.settings
     reader = AwsLiveReader(settings)
     problems: list[str] = []
     if paths:
