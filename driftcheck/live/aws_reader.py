@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import queue
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,6 +293,7 @@ class _Read:
         self.listing_errors: list[str] = []
         self.listings: dict[str | None, list[Mapping[str, Any]]] = {}   # complete listings of --unmanaged regions
         self.pending: dict[Future[Any], Handler] = {}
+        self.finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()   # futures as they complete, in order
         self.gets: dict[tuple[str | None, str], list[str]] = {}     # (region, arn) -> keys waiting for that Get
         self.got: dict[tuple[str | None, str], LiveOutcome] = {}
 
@@ -342,7 +344,7 @@ class _Read:
         plan.complete = plan.discover or len(plan.names) > NAME_FILTER_LIMIT or reader._listing_started(plan.name)
         if plan.complete or len(plan.arns) >= ARN_LIST_THRESHOLD:
             future = reader._pool("list").submit(reader._listing_for, plan)
-            self.pending[future] = lambda done: self.on_listing(plan, done)
+            self.track(future, lambda done: self.on_listing(plan, done))
             if not plan.complete:
                 self.find_by_name(plan, plan.names)
             return
@@ -361,13 +363,18 @@ class _Read:
             return
         self.gets[(region, arn)] = [key]
         future = self.reader._pool("get").submit(self.reader.get, region, arn)
-        self.pending[future] = lambda done: self.on_get(region, arn, done)
+        self.track(future, lambda done: self.on_get(region, arn, done))
 
     def find_by_name(self, plan: _Region, pipelines: list[DeclaredPipeline]) -> None:
         for pipeline in pipelines:
             future = self.reader._pool("list").submit(self.reader._find_by_name, plan.name, pipeline)
-            self.pending[future] = lambda done, p=pipeline: self.settle(
-                p.key, done.result() if done is not None else self.deadline(plan.name, f"ListImagePipelines {p.name!r}"))
+            self.track(future, lambda done, p=pipeline: self.settle(
+                p.key, done.result() if done is not None else self.deadline(plan.name, f"ListImagePipelines {p.name!r}")))
+
+    def track(self, future: Future[Any], handler: Handler) -> None:
+        """Handle ``future`` in the reading thread once it is done (or at the deadline)."""
+        self.pending[future] = handler
+        future.add_done_callback(self.finished.put)
 
     # ------------------------------------------------------------------ results
     def deadline(self, region: str | None, what: str) -> LiveOutcome:
@@ -418,12 +425,13 @@ class _Read:
         and every pipeline still without an outcome becomes a deadline error."""
         while self.pending:
             remaining = self.settings.run.remaining()
-            finished, _ = wait(list(self.pending), timeout=None if remaining == float("inf") else max(0.0, remaining),
-                               return_when=FIRST_COMPLETED)
-            if not finished:
+            try:
+                future = self.finished.get(timeout=None if remaining == float("inf") else max(0.0, remaining))
+            except queue.Empty:
                 break
-            for future in finished:
-                self.pending.pop(future)(future)
+            handler = self.pending.pop(future, None)
+            if handler is not None:
+                handler(future)
         for future, handler in list(self.pending.items()):
             future.cancel()
             handler(None)
