@@ -29,6 +29,7 @@ from typing import Any
 
 from driftcheck.model import InputError, Location
 from driftcheck.sources import files
+from driftcheck.sources.terraform.chunks import Batch, Chunking, Unchunk, batches, copy_text, unchunk
 from driftcheck.sources.terraform.modules import ModuleTree, display
 from driftcheck.sources.terraform.options import TerraformOptions, is_pipeline
 from driftcheck.sources.terraform.tfparse_process import EvaluatorError, EvaluatorLimit, load_from_path
@@ -59,6 +60,7 @@ class Evaluation:
     syntax_failed: bool = False
     line_maps: dict[str, dict[int, int]] = field(default_factory=dict)  # reordered copy's line -> user's line
     probes: dict[tuple[str, str], Any] = field(default_factory=dict)  # (module instance prefix, probe) -> value
+    chunked: Unchunk = field(default_factory=Unchunk)  # for_each blocks evaluated in chunks (chunks.py)
 
     @property
     def provided(self) -> set[str]:
@@ -78,13 +80,16 @@ def evaluate(
     probes: Iterable[Probe],
     passes: Iterable[Iterable[Block]],
     neutralized: Iterable[tuple] = (),
+    chunks: Iterable[Chunking] = (),
 ) -> Evaluation:
     """Evaluate the root with tfparse, once per pass (each pass blanks its own module calls), and merge.
 
     ``neutralized`` (block, "count"/"for_each"[, replacement]) attributes are evaluated as ``count = 0``
     (their value is known to be invalid or too large, and the evaluator would otherwise spend unbounded
     time on it), or as the replacement attribute text when one is given.
-    Variable files the evaluator refuses are reported and left out.
+    Variable files the evaluator refuses are reported and left out. ``chunks``: pipeline blocks whose for_each is
+    evaluated as several renamed copies over slices of its value (chunks.py), at most chunks.BATCH instances of them
+    per evaluation (so each pass is evaluated once per batch); their instances come back unchunked.
     """
     probes = list(probes)
     neutral = list(neutralized)
@@ -92,12 +97,14 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="driftcheck-") as workdir:
         for number, blanked in enumerate(passes):
             blanked = list(blanked)
-            where = Path(workdir) / f"pass-{number}"
-            result = _evaluate(tree, options, where, probes, blanked, neutral)
-            if probes and result.syntax_failed and any(PROBE_FILE in str(e.location.file) for e in result.errors):
-                # a probe the evaluator could not parse must never hide the user's own configuration
-                result = _evaluate(tree, options, where / "again", [], blanked, neutral)
-            results.append(result)
+            for part, batch in enumerate(batches(list(chunks))):
+                where = Path(workdir) / f"pass-{number}-{part}"
+                # the probes' values are the same in every batch: read them once
+                result = _evaluate(tree, options, where, probes if part == 0 else [], blanked, neutral, batch)
+                if probes and result.syntax_failed and any(PROBE_FILE in str(e.location.file) for e in result.errors):
+                    # a probe the evaluator could not parse must never hide the user's own configuration
+                    result = _evaluate(tree, options, where / "again", [], blanked, neutral, batch)
+                results.append(result)
     return _merged(results)
 
 
@@ -128,11 +135,13 @@ def _merged(results: list[Evaluation]) -> Evaluation:
 
 
 def _evaluate(
-    tree: ModuleTree, options: TerraformOptions, workdir: Path, probes: list[Probe], blanked: list[Block], neutral: list[tuple]
+    tree: ModuleTree, options: TerraformOptions, workdir: Path, probes: list[Probe], blanked: list[Block], neutral: list[tuple],
+    batch: Batch = (),
 ) -> Evaluation:
     workdir.mkdir(parents=True, exist_ok=True)
     result = Evaluation(document={})
-    tf_root = _working_copy(tree, workdir, probes, blanked, neutral, result) or tree.root
+    tf_root = _working_copy(tree, workdir, probes, blanked, neutral, result, batch) or tree.root
+    chunked = bool(result.chunked.labels)
     root_module = tree.module(tree.root)
     variables = collect_variables(tree.root, tree.shown_root, root_module, options.var_files, options.variables, workdir, options.foreign_variables)
     result.variables = variables
@@ -145,7 +154,7 @@ def _evaluate(
             vars_paths=[os.path.relpath(v.path, tf_root) for v in var_files],
         )
         try:
-            result.document = load_from_path(str(tf_root), stop_on_hcl_error=True, **kwargs)
+            result.document = load_from_path(str(tf_root), stop_on_hcl_error=True, drop_chunked_for_each=chunked, **kwargs)
             break
         except EvaluatorLimit:
             raise
@@ -155,7 +164,7 @@ def _evaluate(
                 result.syntax_failed = True
                 result.errors.extend(_diagnostics(str(exc), tree, tf_root))
                 try:
-                    result.document = load_from_path(str(tf_root), stop_on_hcl_error=False, **kwargs)
+                    result.document = load_from_path(str(tf_root), stop_on_hcl_error=False, drop_chunked_for_each=chunked, **kwargs)
                 except EvaluatorLimit:
                     raise
                 except EvaluatorError as again:
@@ -166,6 +175,7 @@ def _evaluate(
             result.errors.append(error)
             var_files = [v for v in var_files if v is not var_file]
             result.variables = RootVariables(tuple(var_files), variables.errors, variables.notes)
+    unchunk(result.document, result.chunked)
     if probes:
         _read_probes(result)
     return result
@@ -183,7 +193,8 @@ def _read_probes(result: Evaluation) -> None:
 
 
 def _working_copy(
-    tree: ModuleTree, workdir: Path, probes: list[Probe], blanked: list[Block], neutral: list[tuple], result: Evaluation
+    tree: ModuleTree, workdir: Path, probes: list[Probe], blanked: list[Block], neutral: list[tuple], result: Evaluation,
+    batch: Batch = (),
 ) -> Path | None:
     """A copy of the module directories with the edits described in the module docstring, or None."""
     reorder = {
@@ -193,7 +204,7 @@ def _working_copy(
         for block in file_index.blocks
         if is_pipeline(block) and has_dynamic_before_static(block)
     }
-    if not reorder and not probes and not blanked and not neutral and not tree.manifest_elsewhere:
+    if not reorder and not probes and not blanked and not neutral and not batch and not tree.manifest_elsewhere:
         return None
     directories = tree.module_directories()
     ancestor = Path(os.path.commonpath([str(d) for d in directories]))
@@ -206,6 +217,7 @@ def _working_copy(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(manifest, target)
     edits: dict[int, tuple[Any, list[tuple[int, int, str]]]] = {}
+    appended: dict[int, list[tuple[int, str, str, str]]] = {}  # per file: (block line, copy text, renamed, original label)
     for module in tree.modules.values():
         for file_index in module.files:
             for block in file_index.blocks:
@@ -223,12 +235,29 @@ def _working_copy(
                         attribute = file_index.source[expr.span[0]:expr.span[1]]
                         new = replacement[0] if replacement else "count = 0"  # "" leaves the attribute out
                         text = text.replace(attribute, new + "\n" * (attribute.count("\n") - new.count("\n")), 1)
+                for chunk, numbers in (c for c in batch if c[0].block is block):
+                    if not numbers:  # none of its chunks in this batch
+                        text = re.sub(r"[^\n]", " ", original)
+                        continue
+                    expr = block.attributes["for_each"]
+                    attribute = file_index.source[expr.span[0]:expr.span[1]]
+                    copies = [(n, copy_text(text, attribute, chunk.slices[n], chunk.label(n))) for n in numbers]
+                    text = copies[0][1]
+                    line = 1 + file_index.source.count("\n", 0, start)
+                    appended.setdefault(id(file_index), []).extend((line, copy, chunk.label(n), block.labels[1]) for n, copy in copies[1:])
+                    result.chunked.labels[chunk.label(copies[0][0])] = (block.labels[1], 0)
                 if text != original:
                     edits.setdefault(id(file_index), (file_index, []))[1].append((start, end, text))
     for file_index, changes in edits.values():
         source = file_index.source
         for start, end, text in sorted(changes, reverse=True):
             source = source[:start] + text + source[end:]
+        lines, pieces = source.count("\n") + 1, [source]
+        for line, copy, renamed, label in appended.get(id(file_index), []):
+            result.chunked.labels[renamed] = (label, lines + 1 - line)  # the copy starts on the line after the last
+            pieces += ["\n", copy]
+            lines += 1 + copy.count("\n")
+        source = "".join(pieces)
         original = (tree.root / os.path.relpath(file_index.path, tree.shown_root)).resolve()
         (mirror / original.relative_to(ancestor)).write_text(source, encoding="utf-8")
     by_directory: dict[Path, list[Probe]] = {}

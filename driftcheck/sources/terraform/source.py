@@ -22,6 +22,7 @@ from driftcheck.fields import pipeline_model
 from driftcheck.frozen import freeze
 from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult
+from driftcheck.sources.terraform import chunks
 from driftcheck.sources.terraform.convert import Converter, collect_ids
 from driftcheck.sources.terraform.evaluate import Evaluation, check_module_syntax, evaluate
 from driftcheck.sources.terraform.expansion import Expansion, validate
@@ -88,6 +89,7 @@ class _Root:
         self._module_instances: dict[str, list[tuple[str, str | None]]] = {}
         self.neutralized: list[tuple[Block, str]] = []
         self.state_rewritten: list[tuple[Block, str, str]] = []
+        self._shown_names: dict[str, str] = {}
 
     # -- orchestration ------------------------------------------------------
     def collect(self) -> SourceResult:
@@ -128,8 +130,9 @@ class _Root:
             self._use(evaluate(self.tree, self.options, planned, blanks, counted + inputs))
             self.neutralized = self._invalid_expansions(scopes)
             rewrites = self.neutralized + self._numeric_counts(scopes)
-            rewrites += self._literal_sets(scopes, rewrites)
-            self._use(evaluate(self.tree, self.options, planned, blanks, rewrites + inputs), keep_probes=True)
+            chunked = chunks.plan(scopes, self._for_each_values, rewrites, chunks.chunk_size())
+            rewrites += self._literal_sets(scopes, rewrites + [(c.block,) for c in chunked])
+            self._use(evaluate(self.tree, self.options, planned, blanks, rewrites + inputs, chunked), keep_probes=True)
         else:
             self._use(evaluate(self.tree, self.options, planned, blanks, inputs))
         errors.extend(self._failed_validations(scopes))
@@ -156,7 +159,7 @@ class _Root:
                 why = "; ".join(f"{e.location}: {e.message}" for e in confirmed)
                 for prefix, _ in self.module_instances(scope):
                     address = f"{prefix}{RESOURCE_TYPE}.{name}"
-                    used.update(p for p in self.by_path if INSTANCE_KEY.sub("", p) == INSTANCE_KEY.sub("", address))
+                    used.update(self.by_plain.get(INSTANCE_KEY.sub("", address), ()))
                     pipelines.append(self._error(address, location, f"cannot be evaluated: its file has a syntax error ({why})"))
         for path, instance in self.by_path.items():  # instances of blocks the syntax index does not list
             meta = instance.get("__tfmeta", {})
@@ -196,6 +199,9 @@ class _Root:
                         base, over = over, base
                     instance = {**base, **{k: v for k, v in over.items() if k not in ("__tfmeta", "id")}}
                 self.by_path[path] = instance
+        self.by_plain: dict[str, list[str]] = {}  # address without instance keys -> the instances' paths
+        for path in self.by_path:
+            self.by_plain.setdefault(INSTANCE_KEY.sub("", path), []).append(path)
 
     def _invalid_expansions(self, scopes: list[Scope]) -> list[tuple[Block, str]]:
         """Pipeline blocks whose count/for_each is invalid (or too large) in some module instance."""
@@ -268,6 +274,13 @@ class _Root:
                 found.append((block, "for_each", f"for_each = {{{body}}}"))
         return found
 
+    def _for_each_values(self, scope: Scope, block: Block) -> list[Any] | None:
+        """A pipeline block's for_each value in each instance of its module, when only configuration decides it."""
+        key = (scope.module.directory.resolve(), block.location.file, block.location.line, "for_each")
+        if key not in self._probe_names or self.knowledge.dependencies(block.attributes["for_each"].references, scope):
+            return None
+        return [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, problem in self.module_instances(scope) if problem is None]
+
     def _numeric_counts(self, scopes: list[Scope]) -> list[tuple[Block, str, str]]:
         """``count = "2"`` is a number to Terraform, but one instance to the evaluator: evaluate it as tonumber()."""
         found: list[tuple[Block, str, str]] = []
@@ -286,7 +299,10 @@ class _Root:
         return self.only is None or Path(self.root / os.path.relpath(shown_file, self.shown_root)).resolve() in self.only
 
     def _shown(self, tfparse_filename: str) -> str:
-        return display(self.root / tfparse_filename, self.root, self.shown_root)
+        shown = self._shown_names.get(tfparse_filename)
+        if shown is None:  # resolving a path costs a system call per component: once per file
+            shown = self._shown_names[tfparse_filename] = display(self.root / tfparse_filename, self.root, self.shown_root)
+        return shown
 
     # -- syntax errors --------------------------------------------------------
     def _confirmed_syntax_errors(self, errors: list[InputError]) -> dict[Path, list[InputError]]:
@@ -407,7 +423,7 @@ class _Root:
         out: list[DeclaredPipeline] = []
         instances = self.module_instances(scope)
         plain = f"{scope.prefix}{RESOURCE_TYPE}.{name}"
-        used.update(p for p in self.by_path if INSTANCE_KEY.sub("", p) == plain)
+        used.update(self.by_plain.get(plain, ()))
         if id(block) in scope.module.duplicates:
             others = [b for b in scope.module.blocks("resource") if b is not block and b.labels[:2] == block.labels[:2]]
             return [self._error(plain, block.location, f"duplicate resource address: also declared at {', '.join(str(b.location) for b in others)}")]

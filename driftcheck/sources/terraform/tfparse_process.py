@@ -21,6 +21,7 @@ import sys
 from typing import Any
 
 DEFAULT_TIMEOUT = 300.0
+CHUNK_MARKER = "__driftcheck_chunk_"  # chunks.MARKER (this module imports nothing of driftcheck's Terraform code)
 DEFAULT_MEMORY_MB = 8192
 
 
@@ -44,15 +45,18 @@ def _limits() -> tuple[float, int]:
     return timeout, memory
 
 
-def load_from_path(path: str, **kwargs: Any) -> dict[str, Any]:
-    """``tfparse.load_from_path(path, **kwargs)`` in a bounded child process."""
+def load_from_path(path: str, drop_chunked_for_each: bool = False, **kwargs: Any) -> dict[str, Any]:
+    """``tfparse.load_from_path(path, **kwargs)`` in a bounded child process.
+
+    ``drop_chunked_for_each``: the child leaves out the ``for_each`` value tfparse copies into each instance of a
+    chunked block (chunks.py), which nothing reads, so that what crosses the pipe stays linear."""
     timeout, memory = _limits()
 
     def bound() -> None:  # in the child, before it starts
         limit = memory * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    request = json.dumps({"path": path, "kwargs": kwargs})
+    request = json.dumps({"path": path, "kwargs": kwargs, "drop": CHUNK_MARKER if drop_chunked_for_each else None})
     try:
         done = subprocess.run(
             [sys.executable, "-c", _CHILD],
@@ -95,5 +99,9 @@ try:
     answer = {"document": tfparse.load_from_path(request["path"], **request["kwargs"])}
 except tfparse.ParseError as exc:
     answer = {"error": str(exc)}
+marker = request.get("drop")
+for entry in (answer.get("document") or {}).get("aws_imagebuilder_image_pipeline", []) if marker else ():
+    if isinstance(entry, dict) and marker in str(entry.get("__tfmeta", {}).get("path", "")):
+        entry.pop("for_each", None)
 sys.stdout.write(json.dumps(answer))
 """

@@ -1,0 +1,214 @@
+"""A large for_each evaluated in chunks (and in batches of evaluations) gives exactly what one evaluation gives:
+the same addresses, values, file:line and errors. Each case runs the CLI with chunking off
+(DRIFTCHECK_TF_FOR_EACH_CHUNK=0) and with tiny chunks and batches, and compares the whole JSON reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from driftcheck.sources.terraform.chunks import hcl_literal, slices
+from tests.tf_helpers import INFRA, RECIPE, live_response
+
+CHUNKS_LOGGER = "driftcheck.sources.terraform.chunks"
+
+
+def _comparable(report: dict) -> dict:
+    """The report without what differs between two runs of the same check (timing, the run's own context)."""
+    out = {k: v for k, v in report.items() if k not in ("generated_at", "run", "duration_seconds")}
+    return json.loads(json.dumps(out).replace(str(Path.cwd()), "CWD"))
+
+
+def _both(cli, monkeypatch, caplog, args: list[str], chunk: int = 2, batch: int = 3) -> tuple[dict, dict, str]:
+    """The report unchunked, then chunked (chunk entries per copy, batch instances per evaluation), and the log."""
+    monkeypatch.setenv("DRIFTCHECK_TF_FOR_EACH_CHUNK", "0")
+    plain = cli("check", *args)
+    assert plain.report is not None, plain.stderr
+    monkeypatch.setenv("DRIFTCHECK_TF_FOR_EACH_CHUNK", str(chunk))
+    monkeypatch.setenv("DRIFTCHECK_TF_FOR_EACH_BATCH", str(batch))
+    with caplog.at_level(logging.INFO, logger=CHUNKS_LOGGER):
+        chunked = cli("check", *args)
+    assert chunked.exit_code == plain.exit_code, (plain.stderr, chunked.stderr)
+    # at INFO the CLI prints the chunking lines on stderr; nothing else differs
+    log = [line for line in chunked.stderr.splitlines() if " chunks" in line]
+    assert [line for line in chunked.stderr.splitlines() if line not in log] == plain.stderr.splitlines()
+    return _comparable(plain.report), _comparable(chunked.report), "\n".join(log)
+
+
+OBJECTS = f'''
+variable "recipe" {{
+  default = "{RECIPE}"
+}}
+locals {{
+  prefix = "acme"
+  apps = {{
+    "a b" = {{ cron = "cron(0 1 * * ? *)", team = "x", n = 3, on = true, tags = {{ Cost = "1" }}, list = ["p", "q"] }}
+    "c-d" = {{ cron = "cron(0 2 * * ? *)", team = "y", n = 4.5, on = false, tags = {{ Z = "z" }}, list = ["u"] }}
+    "e\\"f" = {{ cron = "cron(0 3 * * ? *)", team = "z$${{x}}", n = 0, on = true, tags = {{ "k.1" = "v\\n2" }}, list = ["r"] }}
+    "gé" = {{ cron = "cron(0 4 * * ? *)", team = "v", n = -1, on = true, tags = {{ A = "%%{{x}}" }}, list = ["s", "t"] }}
+    h = {{ cron = "cron(0 5 * * ? *)", team = "w", n = 7, on = true, tags = {{ B = "b" }}, list = ["u"] }}
+  }}
+}}
+resource "aws_imagebuilder_image_pipeline" "p" {{
+  for_each = local.apps
+  name        = "${{local.prefix}}-${{each.key}}"
+  description = "team ${{each.value.team}} n=${{each.value.n}}"
+  image_recipe_arn                 = var.recipe
+  infrastructure_configuration_arn = "{INFRA}"
+  enhanced_image_metadata_enabled  = each.value.on
+  status = each.value.on ? "ENABLED" : "DISABLED"
+  schedule {{
+    schedule_expression = each.value.cron
+  }}
+  tags = merge(each.value.tags, {{ Name = each.key, L = join(",", each.value.list) }})
+}}
+'''
+
+
+def test_each_value_objects_each_key_in_names_locals_and_vars_are_identical_in_chunks(cli, tmp_path, monkeypatch, caplog):
+    (tmp_path / "main.tf").write_text(OBJECTS)
+    live = tmp_path / "live"
+    live_response(live, "acme-a b", description="team x n=3", schedule={"scheduleExpression": "cron(0 9 * * ? *)"})
+    live_response(live, "acme-h", description="team w n=7", tags={"B": "b", "Name": "h", "L": "u"})
+    plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
+    assert "for_each of 5 evaluated in 3 chunks" in log  # 2 x chunk + 1 entries: two full chunks and one of one
+    assert chunked == plain
+    ids = sorted(p["id"] for p in plain["pipelines"])
+    assert ids == sorted(f'aws_imagebuilder_image_pipeline.p["{k}"]' for k in ("a b", "c-d", 'e\\"f', "gé", "h"))
+    drifted = next(p for p in plain["pipelines"] if p["id"] == 'aws_imagebuilder_image_pipeline.p["a b"]')
+    assert drifted["status"] == "drifted"
+    assert any(d["path"] == "schedule.scheduleExpression" and d["declared"] == "cron(0 1 * * ? *)" for d in drifted["differences"])
+
+
+DYNAMIC = f'''
+variable "pipelines" {{
+  type = map(object({{ cron = optional(string), tests = bool, timeout = optional(number, 60) }}))
+  default = {{
+    one   = {{ cron = "cron(0 1 * * ? *)", tests = true }}
+    two   = {{ tests = false, timeout = 90 }}
+    three = {{ cron = "cron(0 3 * * ? *)", tests = true, timeout = 120 }}
+    four  = {{ tests = true }}
+    five  = {{ cron = "rate(1 day)", tests = false }}
+  }}
+}}
+resource "aws_imagebuilder_image_pipeline" "p" {{
+  for_each = var.pipelines
+  name = "dyn-${{each.key}}"
+  image_recipe_arn                 = "{RECIPE}"
+  infrastructure_configuration_arn = "{INFRA}"
+  dynamic "schedule" {{
+    for_each = each.value.cron == null ? [] : [each.value.cron]
+    content {{
+      schedule_expression = schedule.value
+    }}
+  }}
+  image_tests_configuration {{
+    image_tests_enabled = each.value.tests
+    timeout_minutes     = each.value.timeout
+  }}
+  lifecycle {{
+    ignore_changes = [tags]
+  }}
+}}
+'''
+
+
+def test_dynamic_blocks_optional_attributes_and_ignore_changes_are_identical_in_chunks(cli, tmp_path, monkeypatch, caplog):
+    (tmp_path / "main.tf").write_text(DYNAMIC)
+    live = tmp_path / "live"
+    live_response(live, "dyn-one", schedule={"scheduleExpression": "cron(0 1 * * ? *)"}, tags={"Owner": "someone"},
+                  imageTestsConfiguration={"imageTestsEnabled": True, "timeoutMinutes": 60})
+    live_response(live, "dyn-two", imageTestsConfiguration={"imageTestsEnabled": True, "timeoutMinutes": 90})
+    plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
+    assert "evaluated in 3 chunks" in log
+    assert chunked == plain
+    one = next(p for p in plain["pipelines"] if p["id"] == 'aws_imagebuilder_image_pipeline.p["one"]')
+    assert one["status"] == "in_sync", one  # tags.Owner is ignored by lifecycle
+    two = next(p for p in plain["pipelines"] if p["id"] == 'aws_imagebuilder_image_pipeline.p["two"]')
+    assert [d["path"] for d in two["differences"]] == ["imageTestsConfiguration.imageTestsEnabled"]
+
+
+def test_sets_in_a_module_with_several_instances_and_a_block_named_elsewhere(cli, tmp_path, monkeypatch, caplog):
+    (tmp_path / "main.tf").write_text('module "p" {\n  source   = "./modules/p"\n  for_each = toset(["blue", "green"])\n  colour   = each.key\n}\n')
+    module = tmp_path / "modules" / "p"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text(
+        'variable "colour" {}\n'
+        f'resource "aws_imagebuilder_image_pipeline" "p" {{\n  for_each = toset([for i in range(7) : "svc-${{i}}"])\n'
+        f'  name = "${{var.colour}}-${{each.key}}-${{each.value}}"\n  image_recipe_arn = "{RECIPE}"\n'
+        f'  infrastructure_configuration_arn = "{INFRA}"\n}}\n'
+        # this block is named by an output: it is left to the evaluator as written
+        f'resource "aws_imagebuilder_image_pipeline" "q" {{\n  for_each = toset(["a", "b", "c", "d", "e"])\n'
+        f'  name = "${{var.colour}}-q-${{each.key}}"\n  image_recipe_arn = "{RECIPE}"\n  infrastructure_configuration_arn = "{INFRA}"\n}}\n'
+        'output "first" {\n  value = aws_imagebuilder_image_pipeline.q["a"].arn\n}\n'
+    )
+    live = tmp_path / "live"
+    live_response(live, "blue-svc-3-svc-3")
+    plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
+    assert "for_each of 7 evaluated in 4 chunks" in log and "for_each of 5" not in log
+    assert chunked == plain
+    assert len(plain["pipelines"]) == 2 * 7 + 2 * 5
+    assert 'module.p["green"].aws_imagebuilder_image_pipeline.p["svc-6"]' in {p["id"] for p in plain["pipelines"]}
+
+
+def test_errors_and_file_lines_are_identical_in_chunks(cli, tmp_path, monkeypatch, caplog):
+    """An entry without the attribute an expression needs, a block after the chunked one in the same file, and a
+    second file: the same error entries, the same lines."""
+    entries = ", ".join(f'k{i:02d} = {{ cron = "cron(0 {i} * * ? *)" }}' for i in range(20)) + ", k20 = { other = 1 }"
+    (tmp_path / "main.tf").write_text(
+        f"locals {{\n  m = {{ {entries} }}\n}}\n"
+        f'resource "aws_imagebuilder_image_pipeline" "p" {{\n  for_each = local.m\n  name = "e-${{each.key}}"\n'
+        f'  image_recipe_arn = "{RECIPE}"\n  infrastructure_configuration_arn = "{INFRA}"\n'
+        "  schedule {\n    schedule_expression = lookup(each.value, \"cron\", null)\n  }\n}\n"
+        f'resource "aws_imagebuilder_image_pipeline" "after" {{\n  name = "after"\n  image_recipe_arn = "{RECIPE}"\n'
+        f'  infrastructure_configuration_arn = "{INFRA}"\n}}\n'
+    )
+    (tmp_path / "other.tf").write_text(
+        f'resource "aws_imagebuilder_image_pipeline" "o" {{\n  for_each = toset([for i in range(12) : "o${{i}}"])\n'
+        f'  name = "o-${{each.key}}"\n  image_recipe_arn = "{RECIPE}"\n  infrastructure_configuration_arn = "{INFRA}"\n'
+        "  tags = { Missing = var.nope }\n}\n"
+    )
+    live = tmp_path / "live"
+    live.mkdir()
+    plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"], chunk=3, batch=7)
+    assert "for_each of 21 evaluated in 7 chunks" in log  # 2 x 10 + 1 entries in chunks of 3
+    assert chunked == plain
+    assert len(plain["pipelines"]) == 21 + 1 + 12
+
+
+def test_the_chunk_texts_stand_for_the_same_values():
+    value = {"b": {"x": [1, 2.5, None, True], "s": 'q"\\\n\t${a}%{b}\x01'}, "a": {}}
+    texts, sizes = slices(value, 1)
+    assert sizes == (1, 1)
+    assert texts[0] == 'for_each = {"a" = {}}'
+    assert hcl_literal(value["b"]) == '{"x" = [1, 2.5, null, true], "s" = "q\\"\\\\\\n\\t$${a}%%{b}\\u0001"}'
+    assert slices(value, 2) is None  # small enough: left as written
+    assert slices({"a": {"__attribute__": "local.x"}, "b": 1}, 1) is None  # an unknown value is never chunked
+    assert slices(["a", "b", "a"], 1) is None  # not a set
+    assert slices(["b", "a"], 1) == (('for_each = {"a" = "a"}', 'for_each = {"b" = "b"}'), (1, 1))
+
+
+WORKFLOW = "arn:aws:imagebuilder:us-east-1:aws:workflow/{}/x/1.0.0"
+
+
+def test_a_dynamic_block_before_a_static_one_keeps_its_order_and_lines_in_every_chunk(cli, tmp_path, monkeypatch, caplog):
+    """The workflow order is decided by the lines of the evaluator's instances, mapped back to the user's lines:
+    wrong lines in a chunk copy would put the workflows in another order."""
+    entries = ", ".join(f'w{i} = ["{WORKFLOW.format("build")}{i}"]' for i in range(5))
+    (tmp_path / "main.tf").write_text(
+        f"locals {{\n  flows = {{ {entries} }}\n}}\n"
+        f'resource "aws_imagebuilder_image_pipeline" "p" {{\n  for_each = local.flows\n  name = "wf-${{each.key}}"\n'
+        f'  image_recipe_arn = "{RECIPE}"\n  infrastructure_configuration_arn = "{INFRA}"\n'
+        '  dynamic "workflow" {\n    for_each = each.value\n    content {\n      workflow_arn = workflow.value\n    }\n  }\n'
+        f'  workflow {{\n    workflow_arn = "{WORKFLOW.format("test")}"\n  }}\n}}\n'
+    )
+    live = tmp_path / "live"
+    for i in range(5):  # the service's order is the written one: dynamic first
+        live_response(live, f"wf-w{i}", workflows=[{"workflowArn": f"{WORKFLOW.format('build')}{i}"}, {"workflowArn": WORKFLOW.format("test")}])
+    plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
+    assert "evaluated in 3 chunks" in log
+    assert chunked == plain
+    assert {p["status"] for p in plain["pipelines"]} == {"in_sync"}, plain["pipelines"]
