@@ -160,6 +160,15 @@ def _argv() -> tuple[str, ...]:
     return argv
 
 
+def _load_previous(path: Path | None) -> Any:
+    """``--previous FILE`` read (driftcheck.history.report_file.LoadedReport), or None."""
+    if path is None:
+        return None
+    from driftcheck.history.report_file import load_report
+
+    return load_report(path)
+
+
 def _inputs(paths: tuple[str, ...], declaration: dict[str, Any], extra: tuple[Path | None, ...]) -> list[str]:
     files = [*paths, *map(str, declaration["var_file"]), *([str(declaration["state"])] if declaration["state"] else [])]
     return files + [str(p) for p in extra if p is not None]
@@ -177,6 +186,7 @@ def _inputs(paths: tuple[str, ...], declaration: dict[str, Any], extra: tuple[Pa
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help=f"Configuration file (default: {' or '.join(CONFIG_NAMES)} in the current directory, if there).")
 @click.option("--fail-on", "fail_on", metavar="STATUS[:SEVERITY],...|none", help="What makes exit 1: e.g. drifted:high,missing,unmanaged (default: any drift). Errors always exit 2.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Accepted drift (from `driftcheck baseline`): a difference exactly as recorded there is ignored.")
+@click.option("--previous", "previous_file", type=click.Path(dir_okay=False, path_type=Path), help="An older JSON report: the reports say what drift is new, resolved and persisting (since when) since then.")
 @link_options
 @guard
 def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, verbose, live_dir, unmanaged, fmt, output, reports, **options) -> None:
@@ -203,6 +213,8 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     config = _load_config(config_path)
     fail_on_text: str | None = options.pop("fail_on")
     baseline_file: Path | None = options.pop("baseline_file")
+    previous_file: Path | None = options.pop("previous_file")
+    older = _load_previous(previous_file)  # a bad file stops the run before any AWS call
     policy = None
     severity: dict[str, str] = {}
     if config is not None:
@@ -245,11 +257,15 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
         progress.close()
     if severity:
         result = replace(result, severity_overrides=severity)
+    if older is not None:
+        from driftcheck.history.changes import compare_runs
+
+        result = replace(result, previous=compare_runs(older.result, result, older.file))
     from driftcheck.cli.run_context import run_context
 
     code = policy_exit_code(result, fail_on, severity)
     result = replace(result, context=run_context(
-        result, argv=_argv(), live_dir=live_dir, inputs=_inputs(paths, declaration, (config.file if config else None, baseline_file)),
+        result, argv=_argv(), live_dir=live_dir, inputs=_inputs(paths, declaration, (config.file if config else None, baseline_file, previous_file)),
         regions=regions or ((region,) if region else ()), exit_code=code, started_at=started_at, duration=time.monotonic() - started))
     for error in result.input_errors:
         say(f"{error.location}: error: {error.message}")

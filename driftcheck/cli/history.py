@@ -9,6 +9,7 @@ import click
 
 from driftcheck.cli.common import EXIT_TROUBLE, guard, say, use_color, write_file
 from driftcheck.cli.options import link_options, render_options
+from driftcheck.errors import UsageError
 from driftcheck.reports import ReportFormat
 
 COMPARE_FORMATS = ("text", "json", "markdown")
@@ -66,6 +67,7 @@ def merge(report_files: tuple[Path, ...], output: Path | None, fmt: str, reports
     in it (a pipeline that could not be checked, an input error, shards that disagree) or a report that cannot
     be read.
     """
+    from collections import Counter
     from dataclasses import replace
 
     from driftcheck.cli.check import emit, github_actions, parse_reports
@@ -78,6 +80,9 @@ def merge(report_files: tuple[Path, ...], output: Path | None, fmt: str, reports
     links = render_options(source_url, console_links)
     rule = fail_on_option(fail_on)
     targets = parse_reports(reports)
+    twice = [str(path) for path, count in Counter(report_files).items() if count > 1]
+    if twice:
+        raise UsageError(f"{twice[0]} is given twice")
     shards = [load_report(path) for path in report_files]
     older = load_report(previous_file) if previous_file is not None else None
     result = merge_reports(shards)

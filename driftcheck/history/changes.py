@@ -9,8 +9,10 @@ drift and no item) or one pipeline-level status: missing, unmanaged or error. Pi
 * **persisting**: in both; ``since`` is when it was first seen: the ``since`` the older report carries for it
   (from its own ``--previous``), else the older report's ``generated_at``, so a chain of nightly runs keeps
   the first-seen date. A persisting difference whose values changed says what they ``were``;
-* **unchecked**: in the older run, but the newer one could not tell (the pipeline is an error there, or is not
-  in the newer report at all): neither resolved nor persisting.
+* **unchecked**: in the older run, but the newer one could not tell: a difference of a pipeline that is missing
+  or an error there, or any item of a pipeline not in the newer report at all. Neither resolved nor persisting.
+
+A status item that gives way to another (missing, then an error) is resolved, and the other is new.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from driftcheck.history.identity import Identity, canonical, identity, without_account
+from driftcheck.history.identity import Identity, canonical, compatible, identity, loose
 from driftcheck.model import Location, PipelineResult, RunResult, Status
 
 
@@ -131,13 +133,15 @@ def _change(kind: ChangeKind, item: _Item, since: datetime, **extra: Any) -> Cha
 def _match(older: Iterable[PipelineResult], newer: Iterable[PipelineResult]) -> tuple[list[tuple[PipelineResult, PipelineResult | None]], list[PipelineResult]]:
     """Pairs (older pipeline, its newer one or None) and the newer pipelines no older one matched.
 
-    Exact identity first; then, where one side knows no account, the rest of the identity when that is unambiguous.
+    Exact identity first; then, where one side knows no account or region, a compatible identity
+    (:func:`driftcheck.history.identity.compatible`) when exactly one is left.
     """
+    newer = list(newer)
     exact: dict[Identity, list[PipelineResult]] = {}
-    loose: dict[tuple[str, str, str], list[PipelineResult]] = {}
+    by_loose: dict[tuple[str, str], list[PipelineResult]] = {}
     for pipeline in newer:
         exact.setdefault(identity(pipeline), []).append(pipeline)
-        loose.setdefault(without_account(identity(pipeline)), []).append(pipeline)
+        by_loose.setdefault(loose(identity(pipeline)), []).append(pipeline)
     taken: set[int] = set()
     pairs: list[tuple[PipelineResult, PipelineResult | None]] = []
     pending: list[PipelineResult] = []
@@ -149,8 +153,8 @@ def _match(older: Iterable[PipelineResult], newer: Iterable[PipelineResult]) -> 
         else:
             pending.append(pipeline)
     for pipeline in pending:
-        candidates = [p for p in loose.get(without_account(identity(pipeline)), [])
-                      if id(p) not in taken and (p.account is None or pipeline.account is None)]
+        key = identity(pipeline)
+        candidates = [p for p in by_loose.get(loose(key), []) if id(p) not in taken and compatible(key, identity(p))]
         if len(candidates) == 1:
             taken.add(id(candidates[0]))
             pairs.append((pipeline, candidates[0]))
@@ -166,21 +170,20 @@ class _SinceLookup:
     def __init__(self, older: RunResult) -> None:
         self.default = older.generated_at
         self.exact: dict[tuple[Any, ...], datetime] = {}
-        self.loose: dict[tuple[Any, ...], list[tuple[str, datetime]]] = {}
+        self.loose: dict[tuple[Any, ...], list[tuple[Identity, datetime]]] = {}
         for change in older.previous.changes if older.previous is not None else ():
             if change.change in (ChangeKind.NEW, ChangeKind.PERSISTING):
                 key, *slot = change.key
                 self.exact[(key, *slot)] = change.since
-                self.loose.setdefault((without_account(key), *slot), []).append((key[0], change.since))
+                self.loose.setdefault((loose(key), *slot), []).append((key, change.since))
 
     def since(self, item: _Item) -> datetime:
         key, slot = identity(item.pipeline), _slot(item)
         found = self.exact.get((key, *slot))
         if found is not None:
             return found
-        # a report without accounts: the rest of the identity, when it is unambiguous
-        loose = [when for account, when in self.loose.get((without_account(key), *slot), []) if not account or not key[0]]
-        return loose[0] if len(loose) == 1 else self.default
+        candidates = [when for other, when in self.loose.get((loose(key), *slot), []) if compatible(key, other)]
+        return candidates[0] if len(candidates) == 1 else self.default
 
 
 def compare_runs(older: RunResult, newer: RunResult, previous_file: str) -> Comparison:
@@ -195,15 +198,14 @@ def compare_runs(older: RunResult, newer: RunResult, previous_file: str) -> Comp
                         for item in old_items.values()]
             continue
         new_items = {_slot(item): item for item in _items(new_pipeline)}
-        checked = new_pipeline.status is not Status.ERROR
         for slot, item in old_items.items():
             if slot in new_items:
                 continue
-            if checked:
+            if item.path is None or new_pipeline.status in (Status.IN_SYNC, Status.DRIFTED):
                 changes.append(_change(ChangeKind.RESOLVED, item, since.since(item)))
-            else:
-                changes.append(_change(ChangeKind.UNCHECKED, item, since.since(item),
-                                       detail=f"not checked in the newer run: {new_pipeline.error or 'error'}"))
+            else:  # its fields were not compared: missing, or an error
+                why = "the pipeline is missing" if new_pipeline.status is Status.MISSING else new_pipeline.error or "an error"
+                changes.append(_change(ChangeKind.UNCHECKED, item, since.since(item), detail=f"not compared in the newer run: {why}"))
         for slot, item in new_items.items():
             old = old_items.get(slot)
             if old is None:

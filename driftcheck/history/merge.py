@@ -2,7 +2,10 @@
 
 * Pipelines are combined; a pipeline in several shards (same identity, :mod:`driftcheck.history.identity`:
   account, region, id, declaring file) is kept once with a note naming the shards when every shard found the
-  same, and becomes one ``error`` entry naming the shards and what each found when they disagree.
+  same, and becomes one ``error`` entry naming the shards and what each found when they disagree. (An unmanaged
+  pipeline that several shards listed alike is kept once without a note: each shard lists its regions.)
+* A pipeline one shard found unmanaged that another shard declares (same ARN) is not unmanaged: shards split by
+  path each see the others' pipelines as unmanaged. A run note says which were dropped.
 * Input errors are combined (one that several shards met is kept once); a run note that every shard made is
   kept once, one that only some made is prefixed with its shard's file.
 * The run context is merged: accounts, regions and inputs unioned, ``started_at`` the earliest, the duration
@@ -55,6 +58,8 @@ def _combine(entries: list[tuple[str, PipelineResult]]) -> list[PipelineResult]:
         return [pipeline for _, pipeline in entries]
     documents = {_document(pipeline) for _, pipeline in entries}
     first = entries[0][1]
+    if len(documents) == 1 and first.status is Status.UNMANAGED:
+        return [first]  # every shard lists the live pipelines of its accounts and regions: no double check
     if len(documents) == 1:
         note = f"checked in {len(files)} shards ({_shard_list(files)}) with the same result: kept once"
         return [replace(first, notes=first.notes + (note,))]
@@ -67,12 +72,22 @@ def _combine(entries: list[tuple[str, PipelineResult]]) -> list[PipelineResult]:
     )]
 
 
-def _pipelines(shards: Sequence[LoadedReport]) -> tuple[PipelineResult, ...]:
+def _pipelines(shards: Sequence[LoadedReport], notes: list[str]) -> tuple[PipelineResult, ...]:
     groups: dict[Identity, list[tuple[str, PipelineResult]]] = {}
     for shard in shards:
         for pipeline in shard.result.pipelines:
             groups.setdefault(identity(pipeline), []).append((shard.file, pipeline))
-    return tuple(p for entries in groups.values() for p in _combine(entries))
+    combined = [p for entries in groups.values() for p in _combine(entries)]
+    # shards split by path: a pipeline one shard found unmanaged may be declared in another, so it is managed
+    declared = {p.arn for p in combined if p.status is not Status.UNMANAGED and p.arn}
+    managed = [p for p in combined if p.status is Status.UNMANAGED and p.arn in declared]
+    if managed:
+        arns = sorted({str(p.arn) for p in managed})
+        more = f" and {len(arns) - 10} more" if len(arns) > 10 else ""
+        notes.append(f"{len(arns)} live pipeline(s) unmanaged in one shard are declared in another, so not unmanaged: "
+                     + ", ".join(arns[:10]) + more)
+    dropped = {id(p) for p in managed}
+    return tuple(p for p in combined if id(p) not in dropped)
 
 
 def _input_errors(shards: Sequence[LoadedReport]) -> tuple[InputError, ...]:
@@ -138,10 +153,11 @@ def merge_reports(shards: Sequence[LoadedReport]) -> RunResult:
     severity = dict(overrides[0][1]) if overrides else {}
     if any(list(o.items()) != list(severity.items()) for _, o in overrides) or (overrides and len(overrides) < len(shards)):
         notes.append(f"shards graded severity differently: the overrides of {overrides[0][0]} are used")
+    pipelines = _pipelines(shards, notes)
     context = _context(shards, notes)
     previous = _previous(shards, notes)
     return RunResult(
-        pipelines=_pipelines(shards),
+        pipelines=pipelines,
         input_errors=_input_errors(shards),
         generated_at=max(shard.result.generated_at for shard in shards),
         tool_version=versions[0] if len(versions) == 1 else __version__,
