@@ -100,6 +100,7 @@ def test_a_declared_arn_picks_its_account_and_names_an_absent_one(fleet, run, tm
     assert result.exit_code == 0, result.stderr
     assert result.pipeline("app-prod")["account"] == PROD
     assert set(builder.keys_seen) == {role_keys(PROD_ROLE)[0]}   # never looked for in the dev account
+    assert result.report["run"]["accounts"] == [DEV, PROD]   # every account of the run, also one with no pipeline
     elsewhere = arn.replace(PROD, "333333333333")
     result = run(str(pipeline_file(tmp_path / "q.yaml", "app-prod", arn=elsewhere)), "--assume-role", DEV_ROLE, "--assume-role", PROD_ROLE)
     entry = result.pipeline("app-prod")

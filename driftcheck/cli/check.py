@@ -266,7 +266,8 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     code = policy_exit_code(result, fail_on, severity)
     result = replace(result, context=run_context(
         result, argv=_argv(), live_dir=live_dir, inputs=_inputs(paths, declaration, (config.file if config else None, baseline_file, previous_file)),
-        regions=regions or ((region,) if region else ()), exit_code=code, started_at=started_at, duration=time.monotonic() - started))
+        regions=regions or ((region,) if region else ()), exit_code=code, started_at=started_at, duration=time.monotonic() - started,
+        accounts=getattr(reader, "account_labels", ())))
     for error in result.input_errors:
         say(f"{error.location}: error: {error.message}")
     failures = emit(result, ReportFormat(fmt), output, report_targets, links) + github_actions(result, ReportFormat(fmt), output)

@@ -46,9 +46,11 @@ def masked_command(argv: Sequence[str]) -> tuple[str, ...]:
 
 
 def run_context(result: RunResult, *, argv: Sequence[str], live_dir: Path | None, inputs: Iterable[str],
-                regions: Iterable[str | None], exit_code: int, started_at: datetime, duration: float) -> RunContext:
-    """The context of a finished run: where live state came from, what was read, how it ended."""
-    accounts = sorted({p.account for p in result.pipelines if p.account})
+                regions: Iterable[str | None], exit_code: int, started_at: datetime, duration: float,
+                accounts: Iterable[str] = ()) -> RunContext:
+    """The context of a finished run: where live state came from, what was read (``accounts``: the reader's,
+    besides those the pipelines name), how it ended."""
+    accounts = sorted({p.account for p in result.pipelines if p.account} | set(accounts))
     seen_regions = {r for r in regions if r} | {p.region for p in result.pipelines if p.region}
     return RunContext(
         command=masked_command(argv),
