@@ -95,7 +95,7 @@ def test_new_resolved_and_persisting_per_field(project) -> None:
     assert any(line.startswith("  PERSISTING  " + API) and f"since {NIGHT1}" in line and "tags.Extra: null -> \"1\"" in line for line in lines)
     markdown = run("compare", project / "one.json", project / "two.json", "--format", "markdown").stdout
     assert markdown.startswith(f"## Changes since <code>{NIGHT1.replace(':', ':')}</code>")
-    assert f"| persisting | <code>{API.replace('_', '&#95;')} &#91;{ACCOUNT} us-east-1&#93;</code> | <code>tags.Extra</code>" in markdown
+    assert f"| persisting | <code>{API.replace('_', '&#95;')} &#91;{ACCOUNT}/us-east-1&#93;</code> | <code>tags.Extra</code>" in markdown
 
 
 def test_a_persisting_difference_whose_values_changed_says_what_they_were(project) -> None:
@@ -132,8 +132,8 @@ def test_check_previous_shows_the_changes_in_text_markdown_and_json(project) -> 
     assert result.exit_code == 1, result.stderr  # --previous never changes the exit code
     lines = result.stdout.splitlines()
     assert lines[2] == f"1 new drift since {NIGHT1} (one.json): 1 resolved, 0 persisting"
-    assert lines[3].startswith(f"  NEW         {WEB} [{ACCOUNT} us-east-1]  status: \"ENABLED\" -> \"DISABLED\"")
-    assert lines[4].startswith(f"  RESOLVED    {WEB} [{ACCOUNT} us-east-1]  description: \"app\" -> \"changed\"") and f"first seen {NIGHT1}" in lines[4]
+    assert lines[3].startswith(f"  NEW         {WEB} [{ACCOUNT}/us-east-1]  status: \"ENABLED\" -> \"DISABLED\"")
+    assert lines[4].startswith(f"  RESOLVED    {WEB} [{ACCOUNT}/us-east-1]  description: \"app\" -> \"changed\"") and f"first seen {NIGHT1}" in lines[4]
     md = markdown.read_text()
     assert f"### Changes since <code>{NIGHT1}</code>" in md and "**1 new drift** since" in md
     assert md.index("### Changes since") < md.index("### Pipelines needing attention")
@@ -196,3 +196,13 @@ def test_the_change_entry_is_defined_alike_in_both_schemas() -> None:
     report = load_schema()
     for name in ("change", "changeCounts", "time", "location", "optionalLocation", "status", "count"):
         assert compare["$defs"][name] == report["$defs"][name], name
+
+
+def test_the_documented_compare_example_matches_its_schema() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "report-formats.md").read_text(encoding="utf-8")
+    section = docs.split("\n## compare\n", 1)[1].split("\n## ", 1)[0]
+    example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    schema = json.loads(resources.files("driftcheck.schemas").joinpath("compare.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(example)
+    for key in schema["$defs"]["change"]["properties"]:
+        assert f"`{key}`" in section or f", `{key}`" in section or f"{key}`" in section, key

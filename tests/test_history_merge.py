@@ -171,3 +171,33 @@ def test_input_errors_and_notes_are_combined(shards, tmp_path) -> None:
     merged = load(out)
     assert merged["input_errors"] == documents[0]["input_errors"] and len(merged["input_errors"]) == 1  # met twice, kept once
     assert merged["notes"][0] == f"{two}: only in the second shard"
+
+
+def test_shards_read_through_the_endpoint_merge_like_one_run(demo_fake, tmp_path) -> None:
+    """Shards that read live state over HTTP (the real boto3 client against the loopback fake), split by path."""
+    for name in ("us-east-1__prod-app-container.json", "us-east-1__ops-patch-baseline.json"):
+        demo_fake.load_response_file(DEMO_LIVE / name)
+    online = ("--region", "us-east-1", "--endpoint-url", demo_fake.url, "--unmanaged", "--fail-on", "none", "--format", "json", "--output")
+    files = []
+    for name, path in SHARDS.items():
+        files.append(tmp_path / f"{name}.json")
+        assert run("check", path, *online, files[-1]).exit_code == 0
+    direct = tmp_path / "direct.json"
+    assert run("check", *SHARDS.values(), *online, direct).exit_code == 0
+    out = tmp_path / "merged.json"
+    assert run("merge", *files, "-o", out).exit_code == 1  # the merge gates with the default --fail-on
+    assert load(out)["pipelines"] == load(direct)["pipelines"]
+    assert load(out)["run"]["live_source"] == "aws"
+
+
+def test_the_sharded_ci_examples_use_real_merge_options() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent / "examples" / "ci"
+    known = set(re.findall(r"(--[a-z][a-z-]+)", run("merge", "--help").output))
+    for path in sorted(root.glob("*sharded*.yml")):
+        lines = re.findall(r"driftcheck merge ([^\n]*)", path.read_text(encoding="utf-8"))
+        assert lines, path.name
+        for word in (w for line in lines for w in line.split()):
+            if word.startswith("--"):
+                assert word in known, (path.name, word)

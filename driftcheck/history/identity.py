@@ -37,12 +37,6 @@ def compatible(one: Identity, other: Identity) -> bool:
     return loose(one) == loose(other) and all(a == b or not a or not b for a, b in zip(one[:2], other[:2]))
 
 
-def label(pipeline: PipelineResult) -> str:
-    """``id [account region]`` as plain (unescaped) text: callers make it safe for their format."""
-    where = " ".join(part for part in (pipeline.account, pipeline.region) if part)
-    return pipeline.id + (f" [{where}]" if where else "")
-
-
 def canonical(value: Any) -> str:
     """A JSON value as canonical text, to tell whether two values are the same."""
     return json.dumps(thaw(value), sort_keys=True, separators=(",", ":"), ensure_ascii=True)

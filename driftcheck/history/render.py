@@ -68,8 +68,8 @@ def text_lines(comparison: Comparison) -> list[str]:
 
 
 def label_of(change: Change) -> str:
-    """``id [account region]`` of a change's pipeline (plain, unescaped)."""
-    where = " ".join(part for part in (change.account, change.region) if part)
+    """``id [account/region]`` of a change's pipeline (plain, unescaped)."""
+    where = "/".join(part for part in (change.account, change.region) if part)
     return change.id + (f" [{where}]" if where else "")
 
 
