@@ -38,7 +38,13 @@ class AccountsImageBuilder(FakeImageBuilder):
     @property
     def keys_seen(self) -> list[str | None]:
         with self._lock:
-            return [r.get("caller") for r in self.requests]
+            return [_caller(r["headers"].get("Authorization", "")) for r in self.requests]
+
+
+def _caller(authorization: str) -> str | None:
+    """The access key id a SigV4 ``Authorization`` header was signed with."""
+    found = CREDENTIAL.search(authorization)
+    return found["key"] if found else None
 
 
 def _keyed_handler(fake: AccountsImageBuilder):
@@ -46,15 +52,10 @@ def _keyed_handler(fake: AccountsImageBuilder):
 
     class Handler(base):
         def _handle(self, method: str):
-            found = CREDENTIAL.search(self.headers.get("Authorization", ""))
-            fake._caller.key = found["key"] if found else None
-            with fake._lock:
-                before = len(fake.requests)
-            super()._handle(method)
-            with fake._lock:   # tag this thread's request with its caller (never the secret)
-                for request in fake.requests[before:]:
-                    if "caller" not in request and request["headers"].get("Authorization") == self.headers.get("Authorization"):
-                        request["caller"] = fake._caller.key
-            fake._caller.key = None
+            fake._caller.key = _caller(self.headers.get("Authorization", ""))
+            try:
+                super()._handle(method)
+            finally:
+                fake._caller.key = None
 
     return Handler

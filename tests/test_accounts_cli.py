@@ -8,7 +8,6 @@ import json
 
 from tests import accounts_support as support
 from tests.accounts_support import BASE_ACCOUNT, BASE_KEY, BASE_SECRET, DEV, DEV_ROLE, PROD, PROD_ROLE, live, pipeline_file
-from tests.fake_accounts import AccountsImageBuilder
 from tests.fake_sts import role_keys
 
 fleet, run = support.fleet, support.run   # fixtures
@@ -68,7 +67,7 @@ def test_a_refused_role_makes_only_its_accounts_pipelines_errors(fleet, run, tmp
     assert result.pipeline(f"arn:aws:imagebuilder:us-east-1:{DEV}:image-pipeline/stray-dev")["status"] == "unmanaged"
     listing = [p for p in result.report["pipelines"] if p["id"] == "(unmanaged listing)"]
     assert len(listing) == 1 and PROD in listing[0]["error"]
-    assert role_keys(PROD_ROLE)[0] not in AccountsImageBuilder.keys_seen.fget(builder)
+    assert role_keys(PROD_ROLE)[0] not in builder.keys_seen
 
 
 def test_external_id_is_sent_and_a_wrong_one_is_an_error(fleet, run, tmp_path):
