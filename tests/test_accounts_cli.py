@@ -192,3 +192,28 @@ def test_one_file_declaring_a_name_in_two_accounts_by_arn(fleet, run, tmp_path):
     assert result.exit_code == 1, result.stderr
     assert sorted((p["account"], p["status"]) for p in result.report["pipelines"]) == [(DEV, "drifted"), (PROD, "in_sync")]
     assert f'name="app [{DEV}/us-east-1]"' in junit.read_text() and f'name="app [{PROD}/us-east-1]"' in junit.read_text()
+
+
+def test_a_lookup_with_an_unreadable_account_is_an_error_not_a_guess(fleet, run, tmp_path):
+    sts, builder = fleet
+    sts.refuse(PROD_ROLE)
+    builder.add_pipeline_for(role_keys(DEV_ROLE)[0], live(DEV, "app"))
+    result = run(str(pipeline_file(tmp_path / "p.yaml", "app")), "--assume-role", DEV_ROLE, "--assume-role", PROD_ROLE)
+    assert result.exit_code == 2
+    entry = result.pipeline("app")
+    assert entry["status"] == "error"
+    assert f"found in account {DEV}, but it may be in an account that could not be read" in entry["error"]
+    assert f"cannot assume role {PROD_ROLE}" in entry["error"]
+
+
+def test_two_accounts_file_entries_claiming_one_path_is_an_error(fleet, run, tmp_path):
+    _, builder = fleet
+    builder.add_pipeline_for(role_keys(DEV_ROLE)[0], live(DEV, "app"))
+    pipeline_file(tmp_path / "infra" / "p.yaml", "app")
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(f'accounts:\n  - id: "{DEV}"\n    role: audit\n    paths: [infra]\n'
+                        f'  - id: "{PROD}"\n    role: audit\n    paths: [infra/]\n')
+    result = run(str(tmp_path / "infra"), "--accounts", str(accounts))
+    entry = result.pipeline("app")
+    assert result.exit_code == 2 and entry["status"] == "error"
+    assert "the accounts file gives its file to several accounts" in entry["error"] and DEV in entry["error"] and PROD in entry["error"]
