@@ -47,6 +47,20 @@ def project(declared: Any, live: Any, spec: FieldSpec | None) -> Any:
     return live
 
 
+def identical(a: Any, b: Any) -> bool:
+    """The same value with the same types all the way down (``1`` and ``1.0``, ``True`` and ``1`` differ, as for
+    deepdiff); when true, deepdiff finds no difference between the two."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(identical(v, b[k]) for k, v in a.items())
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b))
+    if a is None or isinstance(a, (str, int, float)):
+        return a == b
+    return False  # anything else is left to deepdiff
+
+
 def _field_path(elements: list[Any]) -> tuple[str, int]:
     """Render a deepdiff path as an API path, stopping at the field boundary.
 
@@ -107,9 +121,18 @@ def compare(
 ) -> tuple[Difference, ...]:
     """Differences between two normalized pipelines, one per field, sorted by path."""
     projected = project(declared, live, pipeline_model())
+    # deepdiff only sees the top-level fields that are not identical (most are: deepdiff costs milliseconds per
+    # pipeline, the identity check microseconds); a field it does not see is one it would report nothing for
+    keys = [k for k in {**declared, **projected} if k not in declared or k not in projected or not identical(declared[k], projected[k])]
+    if not keys:
+        return ()
     # threshold_to_diff_deeper=0: never report a whole map because few keys are shared (deepdiff >= 8
     # defaults to 0.33); each map entry and keyed-set member stays its own field.
-    tree = DeepDiff(declared, projected, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
+    tree = DeepDiff(
+        {k: declared[k] for k in keys if k in declared},
+        {k: projected[k] for k in keys if k in projected},
+        view="tree", verbose_level=2, threshold_to_diff_deeper=0,
+    )
     found: dict[str, Difference] = {}
     for changes in tree.values():
         for change in changes:

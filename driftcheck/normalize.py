@@ -86,7 +86,8 @@ def _is_empty(value: Any) -> bool:
 
 def drop_output_only(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Remove fields that the service sets (arn, platform, date*, lastRunStatus, consecutiveFailures)."""
-    return {key: value for key, value in pipeline.items() if key not in output_only_fields()}
+    dropped = output_only_fields()  # once per pipeline, not once per key
+    return {key: value for key, value in pipeline.items() if key not in dropped}
 
 
 def drop_aws_managed_tags(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:

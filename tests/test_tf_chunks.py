@@ -8,7 +8,6 @@ import json
 import logging
 from pathlib import Path
 
-import pytest
 
 from driftcheck.sources.terraform.chunks import hcl_literal, slices
 from tests.tf_helpers import INFRA, RECIPE, live_response

@@ -24,7 +24,7 @@ from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult
 from driftcheck.sources.terraform import chunks
 from driftcheck.sources.terraform.convert import Converter, collect_ids
-from driftcheck.sources.terraform.evaluate import Evaluation, check_module_syntax, evaluate
+from driftcheck.sources.terraform.evaluate import Evaluation, check_module_syntax, evaluate, start_early
 from driftcheck.sources.terraform.expansion import Expansion, validate
 from driftcheck.sources.terraform.ignore_rules import ignore_tags_rules, lifecycle_rules, lifecycle_rules_of_value
 from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, NOT_FOUND, Knowledge
@@ -35,7 +35,7 @@ from driftcheck.sources.terraform.providers import arn_region, pipeline_region, 
 from driftcheck.sources.terraform.syntax import Block, Expr
 from driftcheck.sources.terraform.templates import inline_templates
 from driftcheck.sources.terraform.variables import hcl_string
-from driftcheck.sources.terraform.tfparse_process import EvaluatorLimit
+from driftcheck.sources.terraform.tfparse_process import EvaluatorLimit, cancel_prefetches
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,13 @@ class _Root:
 
     # -- orchestration ------------------------------------------------------
     def collect(self) -> SourceResult:
+        start_early(self.root, self.options)  # the evaluator's child runs while the syntax index is built
+        try:
+            return self._collect()
+        finally:
+            cancel_prefetches()
+
+    def _collect(self) -> SourceResult:
         scopes = self.tree.scopes()
         errors: list[InputError] = list(self.tree.errors)
         broken = self._confirmed_syntax_errors(errors)

@@ -18,6 +18,8 @@ import os
 import resource
 import subprocess
 import sys
+import threading
+import time
 from typing import Any
 
 DEFAULT_TIMEOUT = 300.0
@@ -45,27 +47,89 @@ def _limits() -> tuple[float, int]:
     return timeout, memory
 
 
+def _request(path: str, drop_chunked_for_each: bool, kwargs: dict[str, Any]) -> str:
+    return json.dumps({"path": path, "kwargs": kwargs, "drop": CHUNK_MARKER if drop_chunked_for_each else None}, sort_keys=True)
+
+
+def _bound(memory: int):
+    def bound() -> None:  # in the child, before it starts
+        limit = memory * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return bound if os.name == "posix" else None
+
+
+class _Prefetch:
+    """An evaluation started before it is asked for (while the syntax index is built): the same child, the same
+    request, the same limits (its time counted from its start); its answer is used only for exactly that request."""
+
+    def __init__(self, request: str, timeout: float, memory: int) -> None:
+        self.started = time.monotonic()
+        self.timeout = timeout
+        self.output: tuple[bytes, bytes] = (b"", b"")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_bound(memory)
+        )
+        self.thread = threading.Thread(target=self._communicate, args=(request.encode(),), name="driftcheck-tfparse", daemon=True)
+        self.thread.start()
+
+    def _communicate(self, request: bytes) -> None:
+        try:
+            self.output = self.proc.communicate(request)
+        except (OSError, ValueError):  # killed while writing: cancel() or the timeout
+            pass
+
+    def result(self) -> subprocess.CompletedProcess:
+        self.thread.join(max(0.0, self.timeout - (time.monotonic() - self.started)))
+        if self.thread.is_alive():
+            self.cancel()
+            raise subprocess.TimeoutExpired(self.proc.args, self.timeout)
+        return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, *self.output)
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.thread.join(timeout=10)
+
+
+_prefetched: dict[str, _Prefetch] = {}
+
+
+def prefetch(path: str, **kwargs: Any) -> None:
+    """Start ``load_from_path(path, **kwargs)`` now; the call with exactly these arguments waits for this child."""
+    request = _request(path, False, kwargs)
+    if request not in _prefetched:
+        timeout, memory = _limits()
+        _prefetched[request] = _Prefetch(request, timeout, memory)
+
+
+def cancel_prefetches() -> None:
+    """Stop every started evaluation nobody asked for."""
+    while _prefetched:
+        _prefetched.popitem()[1].cancel()
+
+
 def load_from_path(path: str, drop_chunked_for_each: bool = False, **kwargs: Any) -> dict[str, Any]:
     """``tfparse.load_from_path(path, **kwargs)`` in a bounded child process.
 
     ``drop_chunked_for_each``: the child leaves out the ``for_each`` value tfparse copies into each instance of a
     chunked block (chunks.py), which nothing reads, so that what crosses the pipe stays linear."""
     timeout, memory = _limits()
-
-    def bound() -> None:  # in the child, before it starts
-        limit = memory * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    request = json.dumps({"path": path, "kwargs": kwargs, "drop": CHUNK_MARKER if drop_chunked_for_each else None})
+    request = _request(path, drop_chunked_for_each, kwargs)
+    started = _prefetched.pop(request, None)
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", _CHILD],
-            input=request.encode(),
-            capture_output=True,
-            timeout=timeout,
-            preexec_fn=bound if os.name == "posix" else None,
-            check=False,
-        )
+        if started is not None:
+            timeout = started.timeout
+            done = started.result()
+        else:
+            done = subprocess.run(
+                [sys.executable, "-c", _CHILD],
+                input=request.encode(),
+                capture_output=True,
+                timeout=timeout,
+                preexec_fn=_bound(memory),
+                check=False,
+            )
     except subprocess.TimeoutExpired as exc:
         raise EvaluatorLimit(
             f"Terraform evaluation stopped after {timeout:g} s (driftcheck's limit, DRIFTCHECK_TF_TIMEOUT): "
