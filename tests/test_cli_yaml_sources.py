@@ -171,8 +171,9 @@ def test_readme_demo_against_the_endpoint_gives_the_same_statuses(cli, demo_fake
     as_offline = json.loads(json.dumps(online.report["pipelines"]).replace(STACK_TAG_NOTE, OFFLINE_STACK_TAG_NOTE))
     assert as_offline == offline.report["pipelines"]
     assert {r["operation"] for r in demo_fake.requests} <= IB_READ_OPERATIONS
-    fetched = {r["query"]["imagePipelineArn"].rsplit("/", 1)[1] for r in demo_fake.calls("GetImagePipeline")}
-    assert {"prod-app-container", "ops-patch-baseline"} <= fetched
+    # --unmanaged reads the region's complete listing: every pipeline, the YAML sources' too, comes from it
+    assert demo_fake.calls("GetImagePipeline") == []
+    assert demo_fake.calls("ListImagePipelines") and all(not c["body"].get("filters") for c in demo_fake.calls("ListImagePipelines"))
 
 
 def test_endpoint_from_the_environment_for_yaml_sources(cli, fake, monkeypatch):
@@ -182,7 +183,7 @@ def test_endpoint_from_the_environment_for_yaml_sources(cli, fake, monkeypatch):
     run = cli("check", str(DEMO_CFN), str(DEMO_PINNED), *DEMO_ARGS)
     assert run.exit_code == 1, (run.stdout, run.stderr)
     assert statuses(run) == {CFN_ID: "in_sync", OPS_ID: "drifted"}
-    assert len(fake.calls("GetImagePipeline")) == 2
+    assert len(fake.calls("ListImagePipelines")) == 2   # one name-filtered listing each: its answer is the pipeline
 
 
 # ------------------------------------------------------------------------------ --stack (fake CloudFormation)
