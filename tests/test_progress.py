@@ -143,6 +143,13 @@ def test_progress_is_chosen_by_the_stream_and_quiet(tmp_path):
     assert "eu-west-1\\x1b[2J" in output and "1/2" in output
 
 
+def test_a_dumb_terminal_gets_no_progress(thirty, tmp_path):
+    fake, declared = thirty
+    env = {**environment(tmp_path), "TERM": "dumb"}
+    code, terminal, stdout = on_a_terminal(["check", str(declared), "--endpoint-url", fake.url], env)
+    assert code == 0 and "in sync" in stdout and terminal == ""
+
+
 def test_pacing_note():
     assert pacing_note(8, 0, 0) == "8 in flight"
     assert pacing_note(2, 5, 3) == "throttled, slowing down: 2 in flight"

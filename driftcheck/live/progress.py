@@ -1,8 +1,9 @@
 """Progress of a live read on a terminal: per region, pipelines read / total, what was listed, and the pacer's state
 (requests allowed in flight; "throttled, slowing down" once the endpoint throttles), on stderr with rich.
 
-The reader reports to a :class:`ReadProgress`; :func:`progress_for` picks the terminal one only when the stream is a
-terminal and the run is not ``--quiet``, else :class:`NoProgress` (no output at all: logs and pipes stay clean).
+The reader reports to a :class:`ReadProgress`; :func:`progress_for` picks the terminal one only when the stream is
+a terminal (not ``TERM=dumb``) and the run is not ``--quiet``, else :class:`NoProgress` (no output at all: logs
+and pipes stay clean).
 rich is imported only when a terminal progress is made, so ``--help`` and non-terminal runs never pay for it.
 Region names can come from declarations: every shown text goes through :func:`driftcheck.safe_text.one_line`
 and is never read as rich markup.
@@ -10,6 +11,7 @@ and is never read as rich markup.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import IO, Any, Protocol
@@ -140,6 +142,6 @@ def progress_for(stream: IO[str], *, quiet: bool) -> ReadProgress:
         interactive = stream.isatty()
     except (AttributeError, ValueError):   # a closed or fake stream
         interactive = False
-    if quiet or not interactive:
+    if quiet or not interactive or os.environ.get("TERM") == "dumb":   # a dumb terminal cannot redraw a line
         return NoProgress()
     return TerminalProgress(stream)
