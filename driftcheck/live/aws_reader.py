@@ -41,7 +41,10 @@ from driftcheck.live.session import AwsCallError, AwsSettings, boto_session, cal
 from driftcheck.model import DeclaredPipeline
 
 NAME_FILTER_LIMIT = 5       # up to this many names per region: one filtered List call each; beyond: the full listing
-ARN_LIST_THRESHOLD = 20     # ARN-known pipelines in one region from which its listing replaces their Gets
+# ARN-known pipelines in one region from which its listing replaces their Gets. Below it the Gets are at most two
+# rounds at 8-16 in flight, while a listing costs one round per 100 pipelines the region has, unknown beforehand;
+# from 20 Gets on, the listing is as fast for a region of up to 200 pipelines and takes 20x fewer requests at 100 %.
+ARN_LIST_THRESHOLD = 20
 ARN_PIPELINES_PER_PAGE = 10 # a listing for N ARNs gives up after N // 10 + 1 pages (1,000 ARNs: 101 pages, 10,100 listed)
 MAX_WORKERS = MAX_CONCURRENCY   # Get threads; the pacer decides how many of them have a request in flight
 LISTING_WORKERS = 16        # regions (or name lookups) listed at once
