@@ -201,3 +201,30 @@ def test_the_sharded_ci_examples_use_real_merge_options() -> None:
         for word in (w for line in lines for w in line.split()):
             if word.startswith("--"):
                 assert word in known, (path.name, word)
+
+
+def test_merge_previous_compares_the_merged_report_with_last_nights(shards, tmp_path) -> None:
+    last = tmp_path / "last.json"
+    assert run("merge", shards["terraform"], shards["cloudformation"], "-o", last).exit_code == 1
+    tonight = tmp_path / "tonight.json"
+    result = run("merge", shards["terraform"], shards["cloudformation"], shards["driftcheck"], "-o", tonight, "--previous", last)
+    assert result.exit_code == 1, result.stderr
+    previous = load(tonight)["previous"]
+    assert previous["file"] == str(last) and previous["generated_at"] == load(last)["generated_at"]
+    new = [(c["id"], c["path"]) for c in previous["changes"] if c["change"] == "new"]
+    assert new == [("ops-patch-baseline", "status")]  # the third shard's drift is new; the rest persists
+    # ops-patch-baseline was unmanaged last night (no shard declared it), and is declared tonight: resolved
+    assert [(c["id"].rsplit("/", 1)[-1], c["status"]) for c in previous["changes"] if c["change"] == "resolved"] == [("ops-patch-baseline", "unmanaged")]
+    assert previous["counts"] == {"new": 1, "resolved": 1, "persisting": 8, "unchecked": 0}  # 7 differences, 1 unmanaged
+    text = run("report", tonight).stdout
+    assert f"1 new drift since {previous['generated_at']} ({last}): 1 resolved, 8 persisting" in text
+
+
+def test_in_a_github_actions_job_merge_writes_the_job_summary(shards, tmp_path, monkeypatch) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = run("merge", shards["terraform"], shards["cloudformation"], "-o", tmp_path / "m.json")
+    assert result.exit_code == 1
+    assert summary.read_text(encoding="utf-8").startswith("## driftcheck: ")
+    assert "::error " in result.stdout or "::warning " in result.stdout  # annotations at the declaring lines

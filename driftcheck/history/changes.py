@@ -12,7 +12,8 @@ drift and no item) or one pipeline-level status: missing, unmanaged or error. Pi
 * **unchecked**: in the older run, but the newer one could not tell: a difference of a pipeline that is missing
   or an error there, or any item of a pipeline not in the newer report at all. Neither resolved nor persisting.
 
-A status item that gives way to another (missing, then an error) is resolved, and the other is new.
+A status item that gives way to another (missing, then an error) is resolved, and the other is new; an unmanaged
+pipeline that a declaration of the newer run now manages (same ARN) is resolved.
 """
 
 from __future__ import annotations
@@ -191,8 +192,13 @@ def compare_runs(older: RunResult, newer: RunResult, previous_file: str) -> Comp
     since = _SinceLookup(older)
     changes: list[Change] = []
     pairs, unmatched = _match(older.pipelines, newer.pipelines)
+    arns = {p.arn for p in newer.pipelines if p.arn and p.status is not Status.UNMANAGED}
     for old_pipeline, new_pipeline in pairs:
         old_items = {_slot(item): item for item in _items(old_pipeline)}
+        if new_pipeline is None and old_pipeline.status is Status.UNMANAGED and old_pipeline.arn in arns:
+            # unmanaged then, declared now: no longer unmanaged
+            changes += [_change(ChangeKind.RESOLVED, item, since.since(item)) for item in old_items.values()]
+            continue
         if new_pipeline is None:
             changes += [_change(ChangeKind.UNCHECKED, item, since.since(item), detail="the pipeline is not in the newer report")
                         for item in old_items.values()]

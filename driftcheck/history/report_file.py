@@ -111,7 +111,22 @@ def _upgrade(document: dict[str, Any], minor: int) -> dict[str, Any]:
     return upgraded
 
 
+@functools.cache
+def _fast_check() -> Any:
+    from driftcheck.history.fast_schema import Unsupported, compile_schema
+    from driftcheck.reports.json_report import load_schema
+
+    try:
+        return compile_schema(load_schema())
+    except Unsupported:  # a keyword the fast check lacks: jsonschema alone
+        return None
+
+
 def _validate(path: Path, document: dict[str, Any]) -> None:
+    """Refuse a document that does not match the schema, naming the JSON path (jsonschema's message)."""
+    fast = _fast_check()
+    if fast is not None and fast(document):
+        return
     import jsonschema
     from jsonschema.exceptions import best_match
 
