@@ -207,3 +207,24 @@ def test_the_documented_compare_example_matches_its_schema() -> None:
     jsonschema.Draft202012Validator(schema).validate(example)
     for key in schema["$defs"]["change"]["properties"]:
         assert f"`{key}`" in section or f", `{key}`" in section or f"{key}`" in section, key
+
+
+HOSTILE = "<script>alert(1)</script>\x1b]0;pwned\x07\u202eevil\n@team | `x`"
+
+
+def test_hostile_values_in_compared_reports_are_shown_safely(project) -> None:
+    night(project, "one", web={}, api={}, when=NIGHT1)
+    document = night(project, "two", web={"description": "changed"}, api={})
+    pipeline = next(p for p in document["pipelines"] if p["id"] == WEB)
+    pipeline["id"] = HOSTILE
+    pipeline["differences"][0]["path"] = f"tags.{HOSTILE}"
+    pipeline["differences"][0]["live"] = {HOSTILE: HOSTILE}
+    (project / "two.json").write_text(json.dumps(document))
+    text = run("compare", "one.json", "two.json").stdout
+    markdown = run("compare", "one.json", "two.json", "--format", "markdown").stdout
+    for out in (text, markdown):
+        assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert len(text.splitlines()) == 2  # the headline and the one change: the newline inside the id forges no line
+    assert "<script>" not in markdown and "@team" not in markdown and "| `x`" not in markdown
+    _, as_json = compare_json(project / "one.json", project / "two.json")
+    assert any(c["id"] == HOSTILE for c in as_json["changes"])  # kept exactly in JSON
