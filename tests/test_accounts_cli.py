@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+from click.testing import CliRunner
+
+from driftcheck.cli import main
 from tests import accounts_support as support
 from tests.accounts_support import BASE_ACCOUNT, BASE_KEY, BASE_SECRET, DEV, DEV_ROLE, PROD, PROD_ROLE, live, pipeline_file
 from tests.fake_sts import role_keys
@@ -217,3 +220,17 @@ def test_two_accounts_file_entries_claiming_one_path_is_an_error(fleet, run, tmp
     entry = result.pipeline("app")
     assert result.exit_code == 2 and entry["status"] == "error"
     assert "the accounts file gives its file to several accounts" in entry["error"] and DEV in entry["error"] and PROD in entry["error"]
+
+
+def test_snapshot_reads_the_account_of_one_role_and_refuses_several(fleet, tmp_path):
+    _, builder = fleet
+    builder.add_pipeline_for(role_keys(PROD_ROLE)[0], live(PROD, "app-prod"))
+    builder.add_pipeline_for(BASE_KEY, live(BASE_ACCOUNT, "base-only"))
+    out = tmp_path / "snap"
+    result = CliRunner().invoke(main, ["snapshot", str(pipeline_file(tmp_path / "p.yaml", "app-prod")), "--assume-role", PROD_ROLE, "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    (saved,) = out.glob("*.json")
+    assert json.loads(saved.read_text())["imagePipeline"]["arn"] == live(PROD, "app-prod")["arn"]
+    assert role_keys(PROD_ROLE)[1] not in saved.read_text()
+    several = CliRunner().invoke(main, ["snapshot", "--assume-role", PROD_ROLE, "--assume-role", DEV_ROLE, "-o", str(out)])
+    assert several.exit_code == 2 and "snapshot reads one account" in several.stderr
