@@ -174,6 +174,18 @@ def _inputs(paths: tuple[str, ...], declaration: dict[str, Any], extra: tuple[Pa
     return files + [str(p) for p in extra if p is not None]
 
 
+def _prefetching_reader(settings: Any, targets: list[Any], unmanaged: bool, regions: tuple[str, ...], progress: Any) -> Any:
+    """With --unmanaged every listed region's complete listing is needed anyway: for a one-account run its
+    reader is made now and starts those listings, so they overlap parsing the declarations (None otherwise)."""
+    if settings is None or targets or not unmanaged:
+        return None
+    from driftcheck.live.fetch import AwsLiveReader
+
+    reader = AwsLiveReader(settings, regions=regions, progress=progress)
+    reader.prefetch(regions or (None,))
+    return reader
+
+
 @click.command()
 @click.argument("paths", nargs=-1)
 @declaration_options
@@ -247,10 +259,11 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     settings = None if live_dir else aws_settings(region, profile, endpoint_url, max_attempts, timeout, options.pop("retry_budget"), options.pop("deadline"))
     regions = live_regions(regions, all_regions, settings)
     declaration = pop_declaration(options)
-    declared = collect(paths, source_options(declaration, region, profile, settings))
     progress = read_progress(quiet, verbose or debug)
+    early = _prefetching_reader(settings, targets, unmanaged, regions, progress)
+    declared = collect(paths, source_options(declaration, region, profile, settings))
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else live_reader(
-        settings, targets, declared.pipelines, regions=regions, progress=progress)
+        settings, targets, declared.pipelines, regions=regions, progress=progress, early=early)
     try:
         result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged, policy=policy)
     finally:

@@ -110,9 +110,14 @@ def base_profile(profiles: tuple[str, ...], roles: tuple[str, ...], accounts_fil
     return profiles[0] if len(profiles) == 1 and not roles and accounts_file is None else None
 
 
-def live_reader(settings: AwsSettings, targets: list[Any], pipelines: Any, **reader_options: Any) -> Any:
-    """One account's AwsLiveReader, or a FleetReader when the run names accounts or a provider assumes a role."""
+def live_reader(settings: AwsSettings, targets: list[Any], pipelines: Any, early: Any = None, **reader_options: Any) -> Any:
+    """One account's AwsLiveReader, or a FleetReader when the run names accounts or a provider assumes a role.
+
+    ``early``: a one-account reader already made (its listings started before the declarations were parsed):
+    used when one account is all the run needs."""
     if not targets and not any(p.provider_account is not None for p in pipelines):
+        if early is not None:
+            return early
         from driftcheck.live.fetch import AwsLiveReader
 
         return AwsLiveReader(settings, **reader_options)
