@@ -275,28 +275,42 @@ class InputLimitError(SourceError):
     """A file past one of driftcheck's input limits (size, nesting, not a regular file): no parser decides it."""
 
 
+_NESTING_MARKS = re.compile(r'[\n\\"#/(\[{)\]}]')  # what matters outside a string
+_STRING_MARKS = re.compile(r'[\\"{]')  # and inside one
+
+
 def check_nesting(source: str, shown: str, limit: int = MAX_NESTING) -> None:
-    """Refuse text nested deeper than ``limit``, in one linear pass (strings, comments and heredocs skipped)."""
+    """Refuse text nested deeper than ``limit``, in one linear pass (strings, comments and heredocs skipped).
+    The characters in between are skipped by a regular expression search, not looked at one by one."""
     depth = 0
-    line = 1
+    missed = 0  # newlines right after a backslash in a string: the line count leaves them out
     i = 0
     n = len(source)
     in_string = False
+    outside, inside = _NESTING_MARKS.search, _STRING_MARKS.search
+
+    def refuse(at: int) -> None:
+        line = 1 + source.count("\n", 0, at) - missed
+        raise InputLimitError(f"nested more than {limit} levels deep (driftcheck's limit)", Location(shown, line))
+
     while i < n:
+        found = (inside if in_string else outside)(source, i)
+        if found is None:
+            return
+        i = found.start()
         char = source[i]
-        if char == "\n":
-            line += 1
         if in_string:
             if char == "\\":
+                missed += source[i + 1:i + 2] == "\n"
                 i += 2
                 continue
             if char == '"':
                 in_string = False
-            elif char == "{" and source[i - 1:i] in ("$", "%"):
-                depth += 1  # an interpolation opens an expression inside the string
+            elif source[i - 1:i] in ("$", "%"):  # an interpolation opens an expression inside the string
+                depth += 1
                 in_string = False
                 if depth > limit:
-                    raise InputLimitError(f"nested more than {limit} levels deep (driftcheck's limit)", Location(shown, line))
+                    refuse(i)
         elif char == '"':
             in_string = True
         elif char == "#" or source.startswith("//", i):
@@ -305,14 +319,12 @@ def check_nesting(source: str, shown: str, limit: int = MAX_NESTING) -> None:
             continue
         elif source.startswith("/*", i):
             end = source.find("*/", i + 2)
-            end = n if end < 0 else end + 2
-            line += source.count("\n", i, end)
-            i = end
+            i = n if end < 0 else end + 2
             continue
         elif char in "([{":
             depth += 1
             if depth > limit:
-                raise InputLimitError(f"nested more than {limit} levels deep (driftcheck's limit)", Location(shown, line))
+                refuse(i)
         elif char in ")]}":
             depth = max(0, depth - 1)
         i += 1
