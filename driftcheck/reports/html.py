@@ -40,6 +40,8 @@ from driftcheck.reports.html_view import pipeline_view, title_text
 from driftcheck.safe_text import multi_line
 
 TEMPLATE = "report.html.j2"
+#: Above this many pipelines, off-screen pipeline sections are laid out only when scrolled to.
+LARGE_REPORT = 200
 STATUS_HELP = {
     "error": "could not be checked; the error says why",
     "missing": "declared, but not found live",
@@ -133,6 +135,7 @@ class HtmlRenderer(Renderer):
             context=result.context,
             started_at=iso_utc(result.context.started_at) if result.context and result.context.started_at else None,
             pipelines=views,
+            large=LARGE_REPORT,
             groups=[(status, members) for status, members in groups if members],
             accounts=_choices(views, "account"),
             regions=_choices(views, "region"),

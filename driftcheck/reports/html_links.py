@@ -121,7 +121,7 @@ def source_url(template: str | None, location: Location | None) -> str | None:
         return None
     file = location.file[2:] if location.file.startswith("./") else location.file
     line = str(int(location.line)) if location.line else ""
-    url = template.replace("{file}", quote(file, safe="/")).replace("{line}", line)
+    url = template.replace("{file}", quote(file, safe="/", errors="backslashreplace")).replace("{line}", line)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or _UNSAFE_URL.search(url):
         return None
