@@ -324,7 +324,7 @@ def test_html_is_self_contained() -> None:
 
 
 def test_html_layout() -> None:
-    html = HtmlRenderer().render(sample()).replace("<wbr>", "")  # file names may wrap after a "/".replace("<wbr>", "")  # file names may wrap after a "/"
+    html = HtmlRenderer().render(sample()).replace("<wbr>", "")  # file names may wrap after a "/"
     assert "2025-03-04T05:06:07Z" in html and "driftcheck 0.1.0" in html
     order = [html.index(f'<span class="mono">{pid}</span>') for pid in ("c-broken", "d-gone", "b-nightly", "e-handmade")]
     assert order == sorted(order)
