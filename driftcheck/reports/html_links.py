@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from urllib.parse import quote, urlsplit
 
@@ -113,13 +114,30 @@ def template_problem(template: str | None) -> str | None:
     return None
 
 
+def _repository_path(file: str) -> str | None:
+    """The file as the template expects it, relative: ``./a`` -> ``a``; an absolute path under the current
+    directory (where the command ran) is made relative to it; any other absolute path gets no link."""
+    if os.path.isabs(file):
+        try:
+            relative = os.path.relpath(file, os.getcwd())
+        except ValueError:
+            return None
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            return None
+        return relative.replace(os.sep, "/")
+    return file[2:] if file.startswith("./") else file
+
+
 def source_url(template: str | None, location: Location | None) -> str | None:
     """The link for ``location`` from a template with ``{file}`` and ``{line}``; None when none can be made.
 
-    The file is percent-encoded (``/`` kept), a leading ``./`` dropped; the line is a number or empty."""
+    The file is made relative (:func:`_repository_path`) and percent-encoded (``/`` kept); the line is a
+    number or empty."""
     if location is None or not template or template_problem(template) is not None:
         return None
-    file = location.file[2:] if location.file.startswith("./") else location.file
+    file = _repository_path(location.file)
+    if file is None:
+        return None
     line = str(int(location.line)) if location.line else ""
     url = template.replace("{file}", quote(file, safe="/", errors="backslashreplace")).replace("{line}", line)
     parts = urlsplit(url)

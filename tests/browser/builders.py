@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,12 +107,13 @@ def hostile_cli_report(directory: Path) -> Path:
         encoding="utf-8",
     )
     target = directory / f"{bad}.html"
-    result = CliRunner().invoke(
-        main,
-        ["check", str(source), "--live", str(live), "--report", f"html={target}",
-         "--source-url", "https://git.example.com/{file}#L{line}", "--console-links"],
-        catch_exceptions=True,
-    )
+    with contextlib.chdir(directory):  # relative file names, as in a repository checkout: they are linked
+        result = CliRunner().invoke(
+            main,
+            ["check", source.name, "--live", "live", "--report", f"html={target.name}",
+             "--source-url", "https://git.example.com/{file}#L{line}", "--console-links"],
+            catch_exceptions=True,
+        )
     assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
     return target
 
