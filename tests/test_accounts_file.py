@@ -54,12 +54,24 @@ def test_usage_errors(tmp_path):
     declared = str(pipeline_file(tmp_path / "p.yaml", "x"))
     cases = [
         (["--assume-role", "audit"], "--assume-role 'audit': expected a role ARN"),
-        (["--external-id", "x1"], "--external-id is used with --assume-role"),
+        (["--external-id", "x1"], "--external-id (or DRIFTCHECK_EXTERNAL_ID) is used with --assume-role"),
         (["--assume-role", DEV_ROLE, "--live", str(tmp_path)], "--live reads saved responses offline"),
     ]
     for args, message in cases:
         result = CliRunner().invoke(main, ["check", declared, *args])
         assert result.exit_code == 2 and message in result.stderr, result.stderr
+    result = CliRunner().invoke(main, ["check", declared], env={"DRIFTCHECK_EXTERNAL_ID": "from-env"})
+    assert result.exit_code == 2 and "DRIFTCHECK_EXTERNAL_ID" in result.stderr and "from-env" not in result.stderr
+
+
+def test_the_external_id_may_come_from_the_environment(fleet, run, tmp_path, monkeypatch):
+    sts, builder = fleet
+    sts.add_role(DEV_ROLE, external_id="env-external-id")
+    builder.add_pipeline_for(role_keys(DEV_ROLE)[0], live(DEV, "app-dev"))
+    monkeypatch.setenv("DRIFTCHECK_EXTERNAL_ID", "env-external-id")
+    result = run(str(pipeline_file(tmp_path / "p.yaml", "app-dev")), "--assume-role", DEV_ROLE)
+    assert result.exit_code == 0, result.stderr
+    assert sts.calls("AssumeRole")[0]["params"]["ExternalId"] == "env-external-id"
 
 
 def test_role_names_are_made_into_arns_in_the_entrys_account_and_regions_scope_discovery(fleet, run, tmp_path):

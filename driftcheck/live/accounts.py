@@ -110,7 +110,7 @@ def command_line_targets(profiles: tuple[str, ...], roles: tuple[str, ...], exte
             raise UsageError(f"--assume-role {value!r}: expected a role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
         targets.append(AccountTarget(origin="--assume-role", role_arn=value, external_id=external_id))
     if external_id is not None and not roles:
-        raise UsageError("--external-id is used with --assume-role (per-account external ids go in the accounts file)")
+        raise UsageError("--external-id (or DRIFTCHECK_EXTERNAL_ID) is used with --assume-role (per-account external ids go in the accounts file)")
     return targets
 
 
