@@ -128,3 +128,11 @@ def open_report(browser):
     yield opener
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The demo checked by the real CLI (offline), with source links and console links: built once."""
+    from tests.browser.builders import SOURCE_URL, cli_report
+
+    return cli_report(tmp_path_factory.mktemp("demo"), "--source-url", SOURCE_URL, "--console-links")

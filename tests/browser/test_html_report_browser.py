@@ -6,19 +6,13 @@ import re
 
 import pytest
 
-from tests.browser.builders import SOURCE_URL, cli_report, long_value_report
+from tests.browser.builders import long_value_report
 
 DEMO_IDS = {
     'aws_imagebuilder_image_pipeline.app["api"]', "module.hardened.aws_imagebuilder_image_pipeline.this", "ops-patch-baseline",
     "arn:aws:imagebuilder:us-east-1:111122223333:image-pipeline/legacy-golden-ami", "AppContainerPipeline",
     'aws_imagebuilder_image_pipeline.app["web"]', "aws_imagebuilder_image_pipeline.base",
 }
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """The demo checked by the real CLI, with source links and console links."""
-    return cli_report(tmp_path_factory.mktemp("demo"), "--source-url", SOURCE_URL, "--console-links")
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +193,8 @@ def test_values_are_highlighted_inside_and_links_are_safe(open_report, demo):
     assert row.locator("td[data-label=Declared] del").all_inner_texts() == ["1"]
     assert row.locator("td[data-label=Live] ins").all_inner_texts() == ["2"]
     link = row.locator("td[data-label=Source] a")
-    assert link.get_attribute("href") == "https://git.example.com/org/repo/blob/main/" + link.inner_text().rsplit(":", 1)[0] + "#L51"
+    # the CLI got absolute paths under the working directory: linked relative to it
+    assert link.get_attribute("href") == "https://git.example.com/org/repo/blob/main/fixtures/terraform/main.tf#L51"
     assert link.inner_text().endswith("main.tf:51")
     # main.tf:51 is on one line: never broken inside "main.tf:51"
     lines = page.evaluate("""a => { const r = document.createRange(); const t = a.lastChild; r.selectNodeContents(t);

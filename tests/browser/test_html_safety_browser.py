@@ -7,7 +7,7 @@ import time
 import pytest
 
 from driftcheck.model import Status
-from tests.browser.builders import HOSTILE, VISIBLE, cli_report, fleet_report, fleet_run, hostile_cli_report, hostile_report
+from tests.browser.builders import HOSTILE, VISIBLE, fleet_report, fleet_run, hostile_cli_report, hostile_report
 
 # axe-core (the copy axe-playwright-python ships) with these tags: WCAG 2.0, 2.1 and 2.2 A and AA, plus best practices.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -88,10 +88,9 @@ def test_hostile_file_names_and_values_through_the_cli(open_report, hostile_cli)
 
 
 @pytest.mark.parametrize("width,dark", [(1280, False), (1280, True), (390, False), (390, True)], ids=["desktop", "desktop-dark", "phone", "phone-dark"])
-def test_no_accessibility_violations(open_report, tmp_path_factory, width, dark):
+def test_no_accessibility_violations(open_report, demo, width, dark):
     from axe_playwright_python.sync_playwright import Axe
 
-    demo = cli_report(tmp_path_factory.mktemp("axe"), "--source-url", "https://git.example.com/{file}#L{line}", "--console-links")
     opened = open_report(demo, width=width, dark=dark)
     results = Axe().run(opened.page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     assert results.violations_count == 0, results.generate_report()

@@ -88,6 +88,9 @@
         return c !== 0 ? sign * c : a.order - b.order;
       });
     }
+    var current = tbody.rows;
+    var same = ordered.every(function (row, index) { return current[index] === row; });
+    if (same) { return; }
     var fragment = document.createDocumentFragment();
     ordered.forEach(function (row) { fragment.appendChild(row); });
     tbody.appendChild(fragment);
@@ -108,9 +111,11 @@
     var perGroup = {};
     rows.forEach(function (row) {
       var visible = matches(row, words);
-      row.hidden = !visible;
-      var section = sections[row.getAttribute("data-idx")];
-      if (section) { section.hidden = !visible; }
+      if (row.hidden === visible) {  // touch only what changes: fewer style recalculations in a large report
+        row.hidden = !visible;
+        var section = sections[row.getAttribute("data-idx")];
+        if (section) { section.hidden = !visible; }
+      }
       if (visible) {
         count += 1;
         perGroup[row.getAttribute("data-status")] = true;
