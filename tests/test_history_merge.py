@@ -228,3 +228,26 @@ def test_in_a_github_actions_job_merge_writes_the_job_summary(shards, tmp_path, 
     assert result.exit_code == 1
     assert summary.read_text(encoding="utf-8").startswith("## driftcheck: ")
     assert "::error " in result.stdout or "::warning " in result.stdout  # annotations at the declaring lines
+
+
+def test_shards_checked_with_previous_carry_their_comparisons_into_the_merge(shards, tmp_path) -> None:
+    tonight = {}
+    for name in ("terraform", "driftcheck"):
+        tonight[name] = tmp_path / f"{name}.json"
+        check(tonight[name], SHARDS[name], extra=("--previous", str(shards[name])))
+    out = tmp_path / "merged.json"
+    assert run("merge", tonight["terraform"], tonight["driftcheck"], "-o", out).exit_code == 1
+    previous = load(out)["previous"]
+    assert previous["file"] == f"{shards['terraform']}, {shards['driftcheck']}"
+    assert previous["generated_at"] == min(load(shards[n])["generated_at"] for n in ("terraform", "driftcheck"))
+    persisting = {(c["id"], c["path"]) for c in previous["changes"] if c["change"] == "persisting"}
+    assert ("ops-patch-baseline", "status") in persisting and ("module.hardened.aws_imagebuilder_image_pipeline.this", "status") in persisting
+    # unmanaged in the terraform shard but declared by the other: not an unmanaged item; the others counted once
+    # (prod-app-container is declared by the CloudFormation shard, which is not in this merge: unmanaged here)
+    assert [c["id"].rsplit("/", 1)[-1] for c in previous["changes"] if c["status"] == "unmanaged"] == ["legacy-golden-ami", "prod-app-container"]
+    assert sorted(p["id"].rsplit("/", 1)[-1] for p in load(out)["pipelines"] if p["status"] == "unmanaged") == ["legacy-golden-ami", "prod-app-container"]
+    assert len(previous["changes"]) == len({(c["id"], c["path"], c["status"], c["change"]) for c in previous["changes"]})
+    assert previous["counts"]["new"] == 0
+    mixed = run("merge", tonight["terraform"], shards["driftcheck"], "-o", out)
+    assert mixed.exit_code == 1 and "previous" not in load(out)
+    assert any(note.startswith("only some shards were checked with --previous") for note in load(out)["notes"])

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from driftcheck import __version__
 from driftcheck.errors import DriftcheckError
-from driftcheck.history.changes import Change, Comparison, ordered_changes
+from driftcheck.history.changes import Change, ChangeKind, Comparison, ordered_changes
 from driftcheck.history.identity import Identity, canonical, identity
 from driftcheck.history.report_file import LoadedReport
 from driftcheck.model import InputError, PipelineResult, RunContext, RunResult, Status
@@ -122,7 +122,7 @@ def _context(shards: Sequence[LoadedReport], notes: list[str]) -> RunContext:
     )
 
 
-def _previous(shards: Sequence[LoadedReport], notes: list[str]) -> Comparison | None:
+def _previous(shards: Sequence[LoadedReport], notes: list[str], pipelines: Sequence[PipelineResult]) -> Comparison | None:
     carried = [shard.result.previous for shard in shards if shard.result.previous is not None]
     if not carried:
         return None
@@ -130,9 +130,13 @@ def _previous(shards: Sequence[LoadedReport], notes: list[str]) -> Comparison | 
         without = [shard.file for shard in shards if shard.result.previous is None]
         notes.append(f"only some shards were checked with --previous ({_shard_list(without)} not): their comparisons are left out")
         return None
+    unmanaged = {p.id for p in pipelines if p.status is Status.UNMANAGED}
     changes: dict[tuple[object, ...], Change] = {}
     for comparison in carried:
         for change in comparison.changes:
+            if change.path is None and change.status is Status.UNMANAGED and change.change in (ChangeKind.NEW, ChangeKind.PERSISTING) \
+                    and change.id not in unmanaged:
+                continue  # unmanaged in its shard, declared in another: not unmanaged in the merged report
             changes.setdefault((change.key, change.change), change)
     return Comparison(
         previous_file=", ".join(dict.fromkeys(c.previous_file for c in carried)),
@@ -155,7 +159,7 @@ def merge_reports(shards: Sequence[LoadedReport]) -> RunResult:
         notes.append(f"shards graded severity differently: the overrides of {overrides[0][0]} are used")
     pipelines = _pipelines(shards, notes)
     context = _context(shards, notes)
-    previous = _previous(shards, notes)
+    previous = _previous(shards, notes, pipelines)
     return RunResult(
         pipelines=pipelines,
         input_errors=_input_errors(shards),
