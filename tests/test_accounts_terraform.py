@@ -112,3 +112,29 @@ def test_a_provider_profile_is_that_profiles_account(fleet, run, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.pipeline("aws_imagebuilder_image_pipeline.app-ops")["account"] == DEV
     assert set(builder.keys_seen) == {"AKIAOPSPROFILE000001"}
+
+
+def test_a_provider_with_assume_role_with_web_identity_reads_in_that_roles_account(fleet, run, tmp_path):
+    """Never the run's own account: the web identity's role is assumed (sts:AssumeRole) or the pipeline is an error."""
+    sts, builder = fleet
+    builder.add_pipeline_for(BASE_KEY, live(BASE_ACCOUNT, "app-web"))           # same name in the base account: not it
+    builder.add_pipeline_for(role_keys(PROD_ROLE)[0], live(PROD, "app-web", status="DISABLED"))
+    providers = f'''
+provider "aws" {{
+  region = "us-east-1"
+  assume_role_with_web_identity {{
+    role_arn                = "{PROD_ROLE}"
+    web_identity_token_file = "/var/run/token"
+  }}
+}}
+'''
+    write_root(tmp_path / "tf", providers, ("app-web", PROD, None))
+    result = run(str(tmp_path / "tf"))
+    pipeline = result.pipeline("aws_imagebuilder_image_pipeline.app-web")
+    assert (pipeline["status"], pipeline["account"]) == ("drifted", PROD), result.stderr
+    (assumed,) = sts.calls("AssumeRole")
+    assert assumed["params"]["RoleArn"] == PROD_ROLE
+    sts.refuse(PROD_ROLE)
+    result = run(str(tmp_path / "tf"))
+    pipeline = result.pipeline("aws_imagebuilder_image_pipeline.app-web")
+    assert result.exit_code == 2 and pipeline["status"] == "error" and "AccessDenied" in pipeline["error"]

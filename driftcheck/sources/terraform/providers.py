@@ -158,21 +158,26 @@ def provider_account(
         if isinstance(value, Unresolved):
             return None, f"{origin}: profile: {value.reason}"
         settings["profile"] = value if isinstance(value, str) and value else None
-    assume = provider.get("assume_role")
-    assume = assume[0] if isinstance(assume, list) and assume else assume
-    block = next(iter(provider_block.nested("assume_role")), None) if provider_block is not None else None
-    if isinstance(assume, Mapping) or block is not None:
+    # assume_role_with_web_identity names the account's role too: driftcheck assumes that role with the run's
+    # credentials (sts:AssumeRole), so the pipeline is read in its own account or is an error, never read elsewhere
+    for kind in ("assume_role", "assume_role_with_web_identity"):
+        assume = provider.get(kind)
+        assume = assume[0] if isinstance(assume, list) and assume else assume
+        block = next(iter(provider_block.nested(kind)), None) if provider_block is not None else None
+        if not isinstance(assume, Mapping) and block is None:
+            continue
         assume = assume if isinstance(assume, Mapping) else {}
         for name in ("role_arn", "external_id", "session_name"):
             expr = block.attributes.get(name) if block is not None else None
-            if name not in assume and expr is None:
+            if (name not in assume and expr is None) or (name == "external_id" and kind != "assume_role"):
                 continue
-            value = provider_converter.value(assume.get(name), expr, f"provider assume_role.{name}")
+            value = provider_converter.value(assume.get(name), expr, f"provider {kind}.{name}")
             if isinstance(value, Unresolved):
-                return None, f"{origin}: assume_role.{name}: {value.reason}"
+                return None, f"{origin}: {kind}.{name}: {value.reason}"
             settings[name] = value if isinstance(value, str) and value else None
         if settings["role_arn"] is None:
-            return None, f"{origin}: assume_role has no role_arn"
+            return None, f"{origin}: {kind} has no role_arn"
+        break
     if settings["profile"] is None and settings["role_arn"] is None:
         return None, None
     return ProviderAccount(origin=origin, **settings), None
