@@ -23,8 +23,11 @@ class BaselineError(DriftcheckError):
     """A report or baseline file that cannot be used."""
 
 
-def _key(pipeline_id: str, region: str | None, path: str) -> tuple[str, str, str]:
-    return (pipeline_id, region or "", path)
+Key = tuple[str, str, str, str]
+
+
+def _key(pipeline_id: str, account: str | None, region: str | None, path: str) -> Key:
+    return (pipeline_id, account or "", region or "", path)
 
 
 def _canonical(value: Any) -> str:
@@ -58,12 +61,13 @@ def baseline_from_report(report_path: Path) -> dict[str, Any]:
         for difference in pipeline.get("differences") or []:
             accepted.append({
                 "id": pipeline.get("id"),
+                "account": pipeline.get("account"),
                 "region": pipeline.get("region"),
                 "path": difference.get("path"),
                 "declared": difference.get("declared"),
                 "live": difference.get("live"),
             })
-    accepted.sort(key=lambda e: (str(e["id"]), str(e["region"] or ""), str(e["path"])))
+    accepted.sort(key=lambda e: (str(e["id"]), str(e["account"] or ""), str(e["region"] or ""), str(e["path"])))
     return {"baseline_version": BASELINE_VERSION, "from_report": str(report_path), "accepted": accepted}
 
 
@@ -74,6 +78,7 @@ class Entry:
     path: str
     declared: str  # canonical JSON
     live: str
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,22 +86,26 @@ class Baseline:
     """A loaded baseline file; ``file`` as given on the command line."""
 
     file: str
-    entries: Mapping[tuple[str, str, str], Entry]
+    entries: Mapping[Key, Entry]
 
-    def apply(self, pipeline: PipelineResult) -> tuple[PipelineResult, frozenset[tuple[str, str, str]]]:
+    def _find(self, pipeline: PipelineResult, path: str) -> tuple[Key, Entry] | tuple[None, None]:
+        """The entry for this pipeline's account, else one recorded without an account (a report of before 1.4)."""
+        for account in dict.fromkeys((pipeline.account, None)):
+            key = _key(pipeline.id, account, pipeline.region, path)
+            if key in self.entries:
+                return key, self.entries[key]
+        return None, None
+
+    def apply(self, pipeline: PipelineResult) -> tuple[PipelineResult, frozenset[Key]]:
         """Move accepted differences to ``ignored``; also returns the keys of entries that still occur."""
         if not self.entries:
             return pipeline, frozenset()
-        seen = {
-            _key(pipeline.id, pipeline.region, d.path)
-            for d in (*pipeline.differences, *pipeline.ignored)
-            if _key(pipeline.id, pipeline.region, d.path) in self.entries
-        }
+        seen = {key for d in (*pipeline.differences, *pipeline.ignored) if (key := self._find(pipeline, d.path)[0]) is not None}
         kept: list[Difference] = []
         accepted: list[Difference] = []
         notes: list[str] = []
         for difference in pipeline.differences:
-            entry = self.entries.get(_key(pipeline.id, pipeline.region, difference.path))
+            entry = self._find(pipeline, difference.path)[1]
             if entry is None:
                 kept.append(difference)
             elif entry.declared == _canonical(difference.declared) and entry.live == _canonical(difference.live):
@@ -116,15 +125,20 @@ class Baseline:
             notes=pipeline.notes + tuple(notes),
         ), frozenset(seen)
 
-    def stale_notes(self, seen: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
+    def stale_notes(self, seen: Iterable[Key]) -> tuple[str, ...]:
         """A run-level note for each entry whose difference no longer occurs."""
         still = set(seen)
         return tuple(
-            f"baseline {self.file}: {entry.pipeline_id}" + (f" [{entry.region}]" if entry.region else "")
+            f"baseline {self.file}: {entry.pipeline_id}" + _where(entry)
             + f" {entry.path} no longer differs: remove it from the baseline"
             for key, entry in sorted(self.entries.items())
             if key not in still
         )
+
+
+def _where(entry: Entry) -> str:
+    where = "/".join(part for part in (entry.account, entry.region) if part)
+    return f" [{where}]" if where else ""
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -133,12 +147,13 @@ def load_baseline(path: Path) -> Baseline:
     accepted = document.get("accepted") if isinstance(document, dict) else None
     if not isinstance(accepted, list) or document.get("baseline_version") != BASELINE_VERSION:
         raise BaselineError(f"{path}: not a driftcheck baseline (write one with `driftcheck baseline REPORT.json -o FILE`)")
-    entries: dict[tuple[str, str, str], Entry] = {}
+    entries: dict[Key, Entry] = {}
     for number, item in enumerate(accepted, 1):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("path"), str) \
-                or not isinstance(item.get("region"), (str, type(None))) or "declared" not in item or "live" not in item:
+                or not isinstance(item.get("region"), (str, type(None))) or not isinstance(item.get("account"), (str, type(None))) \
+                or "declared" not in item or "live" not in item:
             raise BaselineError(f"{path}: accepted entry {number}: expected an object with id, region, path, declared, live")
-        entries[_key(item["id"], item["region"], item["path"])] = Entry(
-            item["id"], item["region"], item["path"], _canonical(item["declared"]), _canonical(item["live"])
+        entries[_key(item["id"], item.get("account"), item["region"], item["path"])] = Entry(
+            item["id"], item["region"], item["path"], _canonical(item["declared"]), _canonical(item["live"]), item.get("account")
         )
     return Baseline(str(path), entries)

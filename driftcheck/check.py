@@ -118,7 +118,7 @@ def run_check(
     notes: tuple[str, ...] = ()
     if policy is not None:
         used: set[int] = set()
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[tuple[str, ...]] = set()
         for index, result in enumerate(results):
             applied = policy.apply(result)
             results[index] = applied.pipeline

@@ -95,7 +95,7 @@ class Policy:
         accepted, seen = self.baseline.apply(applied.pipeline)
         return Applied(accepted, applied.used, seen)
 
-    def unused_notes(self, used: set[int], seen: set[tuple[str, str, str]] | None = None) -> tuple[str, ...]:
+    def unused_notes(self, used: set[int], seen: set[tuple[str, ...]] | None = None) -> tuple[str, ...]:
         """Rules that matched nothing, then baseline entries that no longer occur."""
         stale = self.baseline.stale_notes(seen or set()) if self.baseline is not None else ()
         return unused_rule_notes(self.rules, used, self.date()) + stale
@@ -107,7 +107,7 @@ class Applied:
 
     pipeline: PipelineResult
     used: frozenset[int]
-    seen: frozenset[tuple[str, str, str]] = frozenset()  # baseline entries that still occur in this pipeline
+    seen: frozenset[tuple[str, ...]] = frozenset()  # baseline entries that still occur in this pipeline
 
 
 def apply_rules(pipeline: PipelineResult, rules: tuple[ConfigRule, ...], today: datetime.date, source_names: Iterable[str] = ()) -> Applied:

@@ -35,7 +35,7 @@ def _accept(cli, project):
 
 def test_baseline_records_the_drift_of_a_report(cli, project):
     document = _accept(cli, project)
-    assert document["accepted"] == [{"id": WEB, "region": "us-east-1", "path": "tags.Extra", "declared": None, "live": "1"}]
+    assert document["accepted"] == [{"id": WEB, "account": "111122223333", "region": "us-east-1", "path": "tags.Extra", "declared": None, "live": "1"}]
 
 
 def test_identical_drift_is_accepted(cli, project):
@@ -71,7 +71,7 @@ def test_fixed_drift_is_a_note_to_prune_the_baseline(cli, project):
     run = _check(cli, "--baseline", ".driftcheck-baseline.json")
     assert only(run)["status"] == "in_sync" and run.exit_code == 0
     assert run.report["notes"] == [
-        f"baseline .driftcheck-baseline.json: {WEB} [us-east-1] tags.Extra no longer differs: remove it from the baseline"
+        f"baseline .driftcheck-baseline.json: {WEB} [111122223333/us-east-1] tags.Extra no longer differs: remove it from the baseline"
     ]
 
 
@@ -93,3 +93,30 @@ def test_baseline_of_something_that_is_not_a_report(cli, project):
     (project / "r.json").write_text('{"pipelines": []}')
     run = cli("baseline", "r.json", "-o", "b.json")
     assert run.exit_code == 2 and "not a driftcheck JSON report" in run.stderr and not (project / "b.json").exists()
+
+
+def _rewrite_accounts(project, account):
+    path = project / ".driftcheck-baseline.json"
+    document = json.loads(path.read_text())
+    for entry in document["accepted"]:
+        if account is None:
+            entry.pop("account")
+        else:
+            entry["account"] = account
+    path.write_text(json.dumps(document))
+
+
+def test_an_entry_accepts_drift_only_in_its_own_account(cli, project):
+    _accept(cli, project)
+    _rewrite_accounts(project, "444455556666")   # the same pipeline id and region, another account
+    run = _check(cli, "--baseline", ".driftcheck-baseline.json")
+    assert run.exit_code == 1
+    assert run.pipeline(WEB)["status"] == "drifted"
+
+
+def test_an_entry_without_an_account_from_an_older_baseline_still_matches(cli, project):
+    _accept(cli, project)
+    _rewrite_accounts(project, None)
+    run = _check(cli, "--baseline", ".driftcheck-baseline.json")
+    assert run.exit_code == 0, run.stderr
+    assert run.pipeline(WEB)["status"] == "in_sync"
