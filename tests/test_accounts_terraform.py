@@ -138,3 +138,4 @@ provider "aws" {{
     result = run(str(tmp_path / "tf"))
     pipeline = result.pipeline("aws_imagebuilder_image_pipeline.app-web")
     assert result.exit_code == 2 and pipeline["status"] == "error" and "AccessDenied" in pipeline["error"]
+    assert f"first: aws_imagebuilder_image_pipeline.app-web [{PROD}/us-east-1]: " in result.stderr

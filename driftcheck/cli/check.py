@@ -127,7 +127,8 @@ def trouble_summary(result: RunResult, report_failures: list[str]) -> str | None
         first = f"{input_errors[0].location}: {input_errors[0].message}"
     elif errored:
         pipeline = errored[0]
-        first = f"{pipeline.id}" + (f" [{pipeline.region}]" if pipeline.region else "") + f": {pipeline.error}"
+        where = "/".join(part for part in (pipeline.account, pipeline.region) if part)
+        first = f"{pipeline.id}" + (f" [{where}]" if where else "") + f": {pipeline.error}"
     else:
         first = report_failures[0]
     return f"driftcheck: {', '.join(counts)}: first: {first}"
