@@ -113,8 +113,9 @@ def test_paths_quote_keys_that_are_not_plain(path, shown):
 
 
 def test_file_line_wraps_only_after_a_slash():
-    assert location_markup(Location("a/b/main.tf", 48)) == Markup("a/<wbr>b/<wbr>main.tf:48")
-    assert location_markup(Location("<x>/m\x1b.tf", 1)) == Markup("&lt;x&gt;/<wbr>m\\x1b.tf:1")
+    assert location_markup(Location("a/b/main.tf", 48)) == Markup('a/<wbr>b/<wbr><span class="tail">main.tf:48</span>')
+    assert location_markup(Location("<x>/m\x1b.tf", 1)) == Markup('&lt;x&gt;/<wbr><span class="tail">m\\x1b.tf:1</span>')
+    assert location_markup(Location("main.tf", None)) == Markup('<span class="tail">main.tf</span>')
 
 
 TEMPLATE = "https://github.com/org/repo/blob/main/{file}#L{line}"

@@ -91,10 +91,12 @@ def display_path(path: str) -> str:
 
 
 def location_markup(location: Location) -> Markup:
-    """``dir/sub/main.tf:48`` as escaped markup that may wrap after a ``/`` (``<wbr>``); with the stylesheet's
-    ``overflow-wrap: break-word`` a part such as ``main.tf:48`` breaks only when it is wider than its column."""
-    text = one_line(str(location))
-    return Markup("/<wbr>").join(escape(part) for part in text.split("/"))
+    """``dir/sub/main.tf:48`` as escaped markup that may wrap after a ``/`` (``<wbr>``); the last part is an
+    inline block (``.tail``), so ``pinned-pipelines.yaml:8`` moves to the next line whole and breaks inside
+    only when it is wider than its column."""
+    parts = one_line(str(location)).split("/")
+    head = Markup("").join(escape(part) + Markup("/<wbr>") for part in parts[:-1])
+    return head + Markup('<span class="tail">') + escape(parts[-1]) + Markup("</span>")
 
 
 def template_problem(template: str | None) -> str | None:
