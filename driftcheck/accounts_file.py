@@ -24,7 +24,7 @@ from pathlib import Path
 
 from driftcheck.live.accounts import ACCOUNT_ID, ROLE_SESSION_NAME, AccountTarget, role_arn
 from driftcheck.model import Location
-from driftcheck.sources.yaml_tree import DocumentError, Node, load_file
+from driftcheck.sources.yaml_tree import Node
 
 ENTRY_KEYS = ("id", "role", "external_id", "profile", "regions", "paths")
 REGION = re.compile(r"\A[a-z]{2}(?:-[a-z]+)+-[0-9]+\Z")
@@ -111,15 +111,9 @@ def parse_accounts(node: Node, base: Path) -> tuple[list[AccountTarget], list[tu
 
 def load_accounts_file(path: Path) -> list[AccountTarget]:
     """The accounts of ``--accounts FILE`` (a mapping with ``accounts:``, as in the configuration file)."""
-    from driftcheck.config import ConfigError
+    from driftcheck.config import ConfigError, load_document
 
-    shown = str(path)
-    try:
-        document = load_file(path, shown)
-        document.refuse_duplicate_keys()
-    except DocumentError as exc:
-        raise ConfigError([(exc.location or Location(shown), exc.message)]) from None
-    root = document.root
+    root = load_document(path)
     if not root.is_mapping() or root.get("accounts") is None:
         raise ConfigError([(root.location, "expected a mapping with an accounts: list")])
     unknown = [key for key in root.value if key != "accounts"]

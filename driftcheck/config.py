@@ -167,15 +167,22 @@ def _globs(node: Node | None) -> tuple[str, ...]:
     return tuple(item.text() or "" for item in items)
 
 
-def load_config(path: Path) -> Config:
-    """Load and validate the file at ``path``; ConfigError lists every problem found."""
+def load_document(path: Path) -> Node:
+    """The root of the YAML or JSON file at ``path``, every value knowing its line; ConfigError (at file:line)
+    when it cannot be read or has a duplicate key."""
     shown = str(path)
     try:
         document = load_file(path, shown)
         document.refuse_duplicate_keys()
     except DocumentError as exc:
         raise ConfigError([(exc.location or Location(shown), exc.message)]) from None
-    root = document.root
+    return document.root
+
+
+def load_config(path: Path) -> Config:
+    """Load and validate the file at ``path``; ConfigError lists every problem found."""
+    shown = str(path)
+    root = load_document(path)
     if root.value is None:  # an empty file: nothing set
         return Config(file=shown, base=path.parent)
     plain = _plain(root)

@@ -187,20 +187,7 @@ def test_timeout_is_an_error_for_that_pipeline(cli, demo_fake, tmp_path):
 
 
 def test_state_gives_arns_so_no_listing_is_needed(cli, demo_fake, tmp_path):
-    state = {
-        "version": 4,
-        "resources": [
-            {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "base",
-             "instances": [{"attributes": {"arn": ARN.format("prod-base-linux")}}]},
-            {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "app",
-             "instances": [{"index_key": k, "attributes": {"arn": ARN.format(f"prod-app-{k}")}} for k in ("web", "api")]},
-            {"module": "module.hardened", "mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "this",
-             "instances": [{"attributes": {"arn": ARN.format("prod-cis-hardened")}}]},
-        ],
-    }
-    path = tmp_path / "terraform.tfstate"
-    path.write_text(json.dumps(state))
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--state", str(path))
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, *demo_state(tmp_path))
     assert run.exit_code == 1
     assert demo_fake.calls("ListImagePipelines") == []
     assert {r["query"]["imagePipelineArn"] for r in demo_fake.calls("GetImagePipeline")} == {

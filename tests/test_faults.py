@@ -7,7 +7,6 @@ slow endpoints against the run's deadline, and unmanaged pipelines across source
 
 from __future__ import annotations
 
-import json
 import socket
 
 import pytest
@@ -156,17 +155,8 @@ def test_failed_listing_never_errors_pipelines_whose_arn_is_known(cli, wide, man
 
 
 def test_state_and_unmanaged_with_a_failed_listing_still_reads_every_arn(cli, demo_fake, tmp_path):
-    state = {"version": 4, "resources": [
-        {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "base",
-         "instances": [{"attributes": {"arn": ARN.format("prod-base-linux")}}]},
-        {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "app",
-         "instances": [{"index_key": k, "attributes": {"arn": ARN.format(f"prod-app-{k}")}} for k in ("web", "api")]},
-        {"module": "module.hardened", "mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": "this",
-         "instances": [{"attributes": {"arn": ARN.format("prod-cis-hardened")}}]},
-    ]}
-    (tmp_path / "s.tfstate").write_text(json.dumps(state))
     demo_fake.fail("ListImagePipelines", "ServiceUnavailableException")
-    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, "--state", str(tmp_path / "s.tfstate"),
+    run = cli("check", str(DEMO_TF), "--endpoint-url", demo_fake.url, *demo_state(tmp_path),
               "--unmanaged", "--max-attempts", "2")
     assert {k: v for k, v in statuses(run).items() if k != "(unmanaged listing)"} == {
         BASE: "in_sync", WEB: "in_sync", API: "drifted", HARDENED: "drifted"}
