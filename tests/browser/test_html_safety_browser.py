@@ -115,6 +115,10 @@ def test_two_thousand_pipelines_open_and_filter(open_report, fleet):
     loaded = time.perf_counter() - started
     assert page.locator("table.index tbody tr").count() == 2000
     assert page.locator("article.pipeline").count() == 2000
+    # the index lists 200 rows at a time; every section stays
+    listed = "table.index tbody tr:not([hidden])"
+    assert page.locator(listed).count() == 200
+    assert page.locator("p.shown").inner_text() == "Showing all 2000 pipelines. The index lists the first 200."
 
     started = time.perf_counter()
     page.select_option("select[name=region]", "eu-west-1")
@@ -138,6 +142,10 @@ def test_two_thousand_pipelines_open_and_filter(open_report, fleet):
     sorted_in = time.perf_counter() - started
     top = page.locator("table.index tbody tr").first.locator("td").nth(6).inner_text()
     assert top == "3"
+    page.click("p.more-rows button.more")
+    assert page.locator(listed).count() == 400
+    page.click("p.more-rows button.all")
+    assert page.locator(listed).count() == 2000 and page.locator("p.more-rows").is_hidden()
     size = fleet.stat().st_size
     print(f"\n2,000 pipelines: {size / 1e6:.1f} MB; open {loaded:.2f} s, filter {filtered:.3f} s, "
           f"search {searched:.3f} s, sort twice {sorted_in:.3f} s")

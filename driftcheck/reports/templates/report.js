@@ -105,26 +105,34 @@
     return words.every(function (word) { return text.indexOf(word) >= 0; });
   }
 
+  // A large index lists its first PAGE matching rows (the others are hidden, so re-sorting and filtering
+  // lay out PAGE rows, not thousands); "Show more" and "Show all" lift the limit. Sections follow the filter.
+  var PAGE = 200;
+  var limit = rows.length > PAGE + 50 ? PAGE : Infinity;
+  var moreBox = document.querySelector("p.more-rows");
+
   function filterRows() {
     var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
     var count = 0;
     var perGroup = {};
-    rows.forEach(function (row) {
+    Array.prototype.slice.call(tbody.rows).forEach(function (row) {
       var visible = matches(row, words);
-      if (row.hidden === visible) {  // touch only what changes: fewer style recalculations in a large report
-        row.hidden = !visible;
-        var section = sections[row.getAttribute("data-idx")];
-        if (section) { section.hidden = !visible; }
-      }
+      var listed = visible && count < limit;
+      if (row.hidden === listed) { row.hidden = !listed; }  // touch only what changes
+      var section = sections[row.getAttribute("data-idx")];
+      if (section && section.hidden === visible) { section.hidden = !visible; }
       if (visible) {
         count += 1;
         perGroup[row.getAttribute("data-status")] = true;
       }
     });
     groups.forEach(function (group) { group.hidden = !perGroup[group.getAttribute("data-status")]; });
-    shown.textContent = count === rows.length
+    var text = count === rows.length
       ? "Showing all " + rows.length + " pipelines."
       : "Showing " + count + " of " + rows.length + " pipelines (filtered).";
+    if (count > limit) { text += " The index lists the first " + limit + "."; }
+    shown.textContent = text;
+    if (moreBox) { moreBox.hidden = count <= limit; }
   }
 
   function apply(writeHash) {
@@ -175,6 +183,11 @@
       table.scrollIntoView();
     });
   });
+  if (moreBox) {
+    moreBox.querySelector("button.more").addEventListener("click", function () { limit += PAGE; apply(false); });
+    moreBox.querySelector("button.all").addEventListener("click", function () { limit = Infinity; apply(false); });
+  }
+  window.addEventListener("beforeprint", function () { if (limit !== Infinity) { limit = Infinity; apply(false); } });
   window.addEventListener("hashchange", function () { if (fromHash()) { apply(false); } });
 
   state = blank();
