@@ -30,12 +30,11 @@ from driftcheck.reports.base import (
     RenderOptions,
     Renderer,
     STATUS_ORDER,
-    dump_value,
     iso_utc,
     ordered_input_errors,
     ordered_pipelines,
 )
-from driftcheck.reports.html_links import display_path, location_markup, template_problem
+from driftcheck.reports.html_links import location_markup, template_problem
 from driftcheck.reports.html_view import pipeline_view, title_text
 from driftcheck.safe_text import multi_line
 
@@ -49,11 +48,6 @@ STATUS_HELP = {
     "unmanaged": "live, but no declaration in this run manages it",
     "in_sync": "every compared field matches the declaration",
 }
-
-
-def pretty(value: Any) -> str:
-    """A value as indented JSON; returned as a plain str so the template autoescapes it."""
-    return dump_value(value, indent=2, ensure_ascii=False)
 
 
 def displayable(value: Any) -> Any:
@@ -78,9 +72,6 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         finalize=displayable,
     )
-    env.filters["pretty"] = pretty
-    env.filters["compact"] = lambda value: dump_value(value, ensure_ascii=False)
-    env.filters["path"] = display_path
     env.filters["location"] = location_markup
     return env
 
