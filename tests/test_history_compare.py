@@ -140,6 +140,26 @@ def test_check_previous_shows_the_changes_in_text_markdown_and_json(project) -> 
     assert "one.json" in run("check", "infra", "--region", "us-east-1", "--live", live, "--previous", "one.json", "--format", "json").stdout
 
 
+def test_check_previous_shows_the_changes_in_the_html_report(project) -> None:
+    night(project, "one", web={"description": "changed"}, api={}, when=NIGHT1)
+    live = project / "live-now"
+    live_response(live, "web", description="app", tags={"Team": "core"}, status="<script>alert(1)</script>")
+    live_response(live, "api", description="api", tags={"Team": "api"})
+    html = project / "now.html"
+    result = run("check", "infra", "--region", "us-east-1", "--live", live, "--previous", "one.json", "--report", f"html={html}")
+    assert result.exit_code == 1, result.stderr
+    page = html.read_text()
+    section = page[page.index('<section id="changes"'):page.index('<section id="pipelines"')]
+    assert f"1 new drift since {NIGHT1} (one.json): 1 resolved, 0 persisting" in section
+    assert '<details class="changes" open>\n    <summary>new (1)' in section
+    assert "<summary>resolved (1)" in section and "<summary>persisting (0)" in section
+    assert f"{WEB} [{ACCOUNT}/us-east-1]" in section and f"first seen {NIGHT1}" in section
+    assert "<script>alert" not in section and "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+    without = project / "plain.html"
+    run("check", "infra", "--region", "us-east-1", "--live", live, "--report", f"html={without}")
+    assert 'id="changes"' not in without.read_text()
+
+
 def test_status_items_missing_unmanaged_and_error(project) -> None:
     night(project, "one", "--unmanaged", web={"description": "changed"}, api={"description": "changed"}, when=NIGHT1)
     live = project / "live-two"

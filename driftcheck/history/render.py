@@ -32,13 +32,13 @@ def headline(comparison: Comparison) -> str:
             f" ({comparison.previous_file}): {', '.join(rest)}")
 
 
-def _status_text(change: Change) -> str:
+def status_text(change: Change) -> str:
     if change.status is Status.ERROR:
         return f"error: {change.detail or 'could not be checked'}" if change.change is not ChangeKind.UNCHECKED else "error"
     return {Status.MISSING: "missing (declared, not found live)", Status.UNMANAGED: "unmanaged (live, not declared)"}.get(change.status, change.status.value)
 
 
-def _when(change: Change) -> str:
+def when_text(change: Change) -> str:
     if change.change is ChangeKind.PERSISTING:
         return f"since {iso_utc(change.since)}"
     if change.change in (ChangeKind.RESOLVED, ChangeKind.UNCHECKED):
@@ -52,11 +52,11 @@ def text_lines(comparison: Comparison) -> list[str]:
 
     lines = [clean(headline(comparison))]
     for change in comparison.changes:
-        what = f"{clean(change.path)}: {compact(change.declared)} -> {compact(change.live)}" if change.path is not None else clean(_status_text(change))
+        what = f"{clean(change.path)}: {compact(change.declared)} -> {compact(change.live)}" if change.path is not None else clean(status_text(change))
         parts = [change.change.value.upper().ljust(_WIDTH), clean(label_of(change)), what]
         if change.source is not None:
             parts.append(f"({clean(str(change.source))})")
-        when = _when(change)
+        when = when_text(change)
         if when:
             parts.append(when)
         if change.was is not None:
@@ -105,7 +105,7 @@ def _markdown_row(change: Change) -> str:
     from driftcheck.reports.markdown import md_code, md_text
 
     if change.path is None:
-        cells = [md_text(_status_text(change)), "", ""]
+        cells = [md_text(status_text(change)), "", ""]
     else:
         cells = [md_code(change.path), md_code(short_value(change.declared, 200)), md_code(short_value(change.live, 200))]
     since = md_code(iso_utc(change.since)) if change.change is not ChangeKind.NEW else ""

@@ -34,6 +34,7 @@ from driftcheck.reports.base import (
     ordered_input_errors,
     ordered_pipelines,
 )
+from driftcheck.reports.html_history import previous_view
 from driftcheck.reports.html_links import location_markup, template_problem
 from driftcheck.reports.html_view import pipeline_view, title_text
 from driftcheck.safe_text import multi_line
@@ -132,5 +133,6 @@ class HtmlRenderer(Renderer):
             regions=_choices(views, "region"),
             kinds=_choices(views, "kind"),
             run_notes=notes,
+            previous=previous_view(result.previous),
             input_errors=ordered_input_errors(result.input_errors),
         )

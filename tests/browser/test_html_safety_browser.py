@@ -106,6 +106,27 @@ def test_no_accessibility_violations_in_the_hostile_report(open_report, hostile)
     assert results.violations_count == 0, results.generate_report()
 
 
+def test_the_changes_since_a_previous_report_fit_a_phone_and_pass_axe(open_report, tmp_path):
+    """check --previous: the section of changes stays inside 390 px, folds, and has no accessibility violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.browser.builders import cli_report
+
+    previous = tmp_path / "previous.json"
+    cli_report(tmp_path / "one", "--report", f"json={previous}")
+    report = cli_report(tmp_path / "two", "--previous", str(previous))
+    opened = open_report(report, width=390, dark=True)
+    page = opened.page
+    assert page.locator("#changes summary").count() == 4
+    assert page.locator("#changes details[open] summary").inner_text().startswith("new (0)")
+    page.locator("#changes summary", has_text="persisting").click()
+    assert page.locator("#changes table.changes tbody tr").first.is_visible()
+    assert opened.scroll_width() <= 390
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    assert results.violations_count == 0, results.generate_report()
+    opened.assert_clean()
+
+
 def test_two_thousand_pipelines_open_and_filter(open_report, fleet):
     run = fleet_run()
     started = time.perf_counter()
