@@ -111,7 +111,7 @@ def parse_accounts(node: Node, base: Path) -> tuple[list[AccountTarget], list[tu
 
 def load_accounts_file(path: Path) -> list[AccountTarget]:
     """The accounts of ``--accounts FILE`` (a mapping with ``accounts:``, as in the configuration file)."""
-    from driftcheck.config import ConfigError, load_document
+    from driftcheck.config_document import ConfigError, load_document
 
     root = load_document(path)
     if not root.is_mapping() or root.get("accounts") is None:

@@ -20,22 +20,14 @@ from typing import Any
 
 import jsonschema
 
+from driftcheck.config_document import ConfigError, load_document  # noqa: F401 - ConfigError is part of this module's face
 from driftcheck.defaults import CONFIG_NAMES
-from driftcheck.errors import DriftcheckError
 from driftcheck.model import Location
-from driftcheck.sources.yaml_tree import DocumentError, Node, load_file
+from driftcheck.sources.yaml_tree import Node
 
 #: Names looked for in the current directory when --config is not given, in this order.
 DEFAULT_NAMES = CONFIG_NAMES
 RULE_MATCHERS = ("id", "name", "arn", "source", "region", "account")
-
-
-class ConfigError(DriftcheckError):
-    """A configuration file that cannot be used: one ``(location, message)`` per problem."""
-
-    def __init__(self, problems: list[tuple[Location, str]]) -> None:
-        super().__init__("; ".join(f"{location}: {message}" for location, message in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -165,18 +157,6 @@ def _globs(node: Node | None) -> tuple[str, ...]:
         return ()
     items = node.value if node.is_sequence() else (node,)
     return tuple(item.text() or "" for item in items)
-
-
-def load_document(path: Path) -> Node:
-    """The root of the YAML or JSON file at ``path``, every value knowing its line; ConfigError (at file:line)
-    when it cannot be read or has a duplicate key."""
-    shown = str(path)
-    try:
-        document = load_file(path, shown)
-        document.refuse_duplicate_keys()
-    except DocumentError as exc:
-        raise ConfigError([(exc.location or Location(shown), exc.message)]) from None
-    return document.root
 
 
 def load_config(path: Path) -> Config:

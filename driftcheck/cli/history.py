@@ -117,7 +117,8 @@ def compare(old: Path, new: Path, fmt: str, output: Path | None, debug: bool) ->
 
     from driftcheck.history.changes import ChangeKind, compare_runs
     from driftcheck.history.changes_json import compare_document
-    from driftcheck.history.render import markdown_section, text_lines
+    from driftcheck.reports.markdown import comparison_section
+    from driftcheck.reports.text import comparison_lines
     from driftcheck.history.report_file import load_report
 
     older, newer = load_report(old), load_report(new)
@@ -127,9 +128,9 @@ def compare(old: Path, new: Path, fmt: str, output: Path | None, debug: bool) ->
                                     old_version=older.schema_version, new_version=newer.schema_version)
         text = json.dumps(document, sort_keys=True, indent=2, ensure_ascii=True) + "\n"
     elif fmt == "markdown":
-        text = markdown_section(comparison, heading="##")
+        text = comparison_section(comparison, heading="##")
     else:
-        text = "driftcheck compare: " + "\n".join(text_lines(comparison)) + "\n"
+        text = "driftcheck compare: " + "\n".join(comparison_lines(comparison)) + "\n"
     if output is not None:
         write_file(output, text, "comparison")
     else:

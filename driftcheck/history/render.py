@@ -1,9 +1,7 @@
-"""A comparison (:mod:`driftcheck.history.changes`) as text and Markdown: the ``compare`` command's output and
-the "changes since" section of ``check --previous``'s text and Markdown reports.
-
-Every value comes from reports other people's accounts and files filled, so text goes through the text
-report's escaping (:func:`driftcheck.reports.text.clean`) and Markdown through the Markdown report's
-(:func:`driftcheck.reports.markdown.md_code`): nothing can forge a line, break a table or inject HTML.
+"""The words every report uses for a comparison (:mod:`driftcheck.history.changes`): its headline, a change's
+pipeline label, status text and date. Plain and unescaped: each report escapes them its own way (the text
+section is :func:`driftcheck.reports.text.comparison_lines`, the Markdown one
+:func:`driftcheck.reports.markdown.comparison_section`, the HTML one :mod:`driftcheck.reports.html_history`).
 """
 
 from __future__ import annotations
@@ -12,13 +10,10 @@ from driftcheck.history.changes import Change, ChangeKind, Comparison
 from driftcheck.model import Status
 from driftcheck.reports.base import iso_utc
 
-#: Most change rows in a Markdown table, and most characters of the section (the JSON output has them all).
-MAX_MARKDOWN_ROWS = 100
-MAX_MARKDOWN_CHARS = 20_000
-_WIDTH = max(len(kind.value) for kind in ChangeKind)
+WIDTH = max(len(kind.value) for kind in ChangeKind)   # the change column of the text section
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
@@ -28,7 +23,7 @@ def headline(comparison: Comparison) -> str:
     rest = [f"{counts['resolved']} resolved", f"{counts['persisting']} persisting"]
     if counts["unchecked"]:
         rest.append(f"{counts['unchecked']} unchecked")
-    return (f"{_plural(counts['new'], 'new drift')} since {iso_utc(comparison.previous_generated_at)}"
+    return (f"{plural(counts['new'], 'new drift')} since {iso_utc(comparison.previous_generated_at)}"
             f" ({comparison.previous_file}): {', '.join(rest)}")
 
 
@@ -46,74 +41,10 @@ def when_text(change: Change) -> str:
     return ""
 
 
-def text_lines(comparison: Comparison) -> list[str]:
-    """The headline, then one line per change (new, resolved, persisting, unchecked), terminal-safe."""
-    from driftcheck.reports.text import clean, compact
-
-    lines = [clean(headline(comparison))]
-    for change in comparison.changes:
-        what = f"{clean(change.path)}: {compact(change.declared)} -> {compact(change.live)}" if change.path is not None else clean(status_text(change))
-        parts = [change.change.value.upper().ljust(_WIDTH), clean(label_of(change)), what]
-        if change.source is not None:
-            parts.append(f"({clean(str(change.source))})")
-        when = when_text(change)
-        if when:
-            parts.append(when)
-        if change.was is not None:
-            parts.append(f"(was {compact(change.was[0])} -> {compact(change.was[1])})")
-        if change.change is ChangeKind.UNCHECKED and change.detail:
-            parts.append(f"({clean(change.detail)})")
-        lines.append("  " + "  ".join(parts))
-    return lines
-
-
 def label_of(change: Change) -> str:
     """``id [account/region]`` of a change's pipeline (plain, unescaped)."""
     where = "/".join(part for part in (change.account, change.region) if part)
     return change.id + (f" [{where}]" if where else "")
 
 
-def markdown_section(comparison: Comparison, *, heading: str = "###") -> str:
-    """The comparison as a Markdown section: the headline, then a table of changes (at most MAX_MARKDOWN_ROWS)."""
-    from driftcheck.reports.markdown import md_code
-
-    counts = comparison.counts()
-    lines = [
-        f"{heading} Changes since {md_code(iso_utc(comparison.previous_generated_at))}",
-        "",
-        f"**{_plural(counts['new'], 'new drift')}** since {md_code(iso_utc(comparison.previous_generated_at))}"
-        f" ({md_code(comparison.previous_file)}): {counts['resolved']} resolved, {counts['persisting']} persisting"
-        + (f", {counts['unchecked']} unchecked" if counts["unchecked"] else "") + ".",
-    ]
-    if comparison.changes:
-        lines += ["", "| Change | Pipeline | Path | Declared | Live | Since |", "|---|---|---|---|---|---|"]
-        budget, shown = MAX_MARKDOWN_CHARS - sum(len(line) + 1 for line in lines), 0
-        for change in comparison.changes[:MAX_MARKDOWN_ROWS]:
-            row = _markdown_row(change)
-            if len(row) + 1 > budget:
-                break
-            lines.append(row)
-            budget -= len(row) + 1
-            shown += 1
-        if shown < len(comparison.changes):
-            lines += ["", f"... and {len(comparison.changes) - shown} more changes (see the JSON report)."]
-    return "\n".join(lines) + "\n"
-
-
-def _markdown_row(change: Change) -> str:
-    from driftcheck.reports.findings import short_value
-    from driftcheck.reports.markdown import md_code, md_text
-
-    if change.path is None:
-        cells = [md_text(status_text(change)), "", ""]
-    else:
-        cells = [md_code(change.path), md_code(short_value(change.declared, 200)), md_code(short_value(change.live, 200))]
-    since = md_code(iso_utc(change.since)) if change.change is not ChangeKind.NEW else ""
-    if change.was is not None:
-        since += f" (was {md_code(short_value(change.was[0], 200))} &#8594; {md_code(short_value(change.was[1], 200))})"
-    elif change.change is ChangeKind.UNCHECKED and change.detail:
-        since += f" ({md_text(change.detail)})"
-    return f"| {change.change.value} | {md_code(label_of(change))} | " + " | ".join(cells) + f" | {since} |"
-
-
-__all__ = ["MAX_MARKDOWN_CHARS", "MAX_MARKDOWN_ROWS", "headline", "label_of", "markdown_section", "text_lines"]
+__all__ = ["WIDTH", "headline", "label_of", "plural", "status_text", "when_text"]

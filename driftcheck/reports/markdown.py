@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from driftcheck.history.changes import Change, ChangeKind, Comparison
+from driftcheck.history.render import label_of, plural, status_text
 from driftcheck.model import Difference, Hint, Location, PipelineResult, RunResult, Status
-from driftcheck.reports.base import DEFAULT_OPTIONS, RenderOptions, Renderer, STATUS_ORDER, ordered_input_errors, ordered_pipelines
+from driftcheck.reports.base import DEFAULT_OPTIONS, STATUS_ORDER, Renderer, RenderOptions, iso_utc, ordered_input_errors, ordered_pipelines
 from driftcheck.reports.findings import findings, place, short_value
 from driftcheck.safe_text import one_line
 from driftcheck.severity import SEVERITIES, worst
@@ -186,9 +188,7 @@ def build_markdown(result: RunResult, limit: int = MAX_CHARS) -> str:
 
     parts = [_summary(result)]
     if result.previous is not None:  # check --previous: what changed since the older report (bounded in size)
-        from driftcheck.history.render import markdown_section
-
-        parts.append(markdown_section(result.previous))
+        parts.append(comparison_section(result.previous))
     optional = []  # sections kept only when they fit, after every pipeline block
     if result.input_errors:
         optional.append(_input_errors(result))
@@ -226,3 +226,46 @@ def build_markdown(result: RunResult, limit: int = MAX_CHARS) -> str:
         # right under the summary, where a reader sees it first
         parts.insert(1, f"**Left out to stay under {limit:,} characters:** {'; '.join(said)}. The JSON and HTML reports have everything.\n")
     return "\n".join(parts)
+
+
+#: Most change rows in the comparison's table, and most characters of the section (the JSON output has them all).
+MAX_COMPARISON_ROWS = 100
+MAX_COMPARISON_CHARS = 20_000
+
+
+def comparison_section(comparison: Comparison, *, heading: str = "###") -> str:
+    """The comparison as a Markdown section: the headline, then a table of changes (at most MAX_COMPARISON_ROWS)."""
+    counts = comparison.counts()
+    lines = [
+        f"{heading} Changes since {md_code(iso_utc(comparison.previous_generated_at))}",
+        "",
+        f"**{plural(counts['new'], 'new drift')}** since {md_code(iso_utc(comparison.previous_generated_at))}"
+        f" ({md_code(comparison.previous_file)}): {counts['resolved']} resolved, {counts['persisting']} persisting"
+        + (f", {counts['unchecked']} unchecked" if counts["unchecked"] else "") + ".",
+    ]
+    if comparison.changes:
+        lines += ["", "| Change | Pipeline | Path | Declared | Live | Since |", "|---|---|---|---|---|---|"]
+        budget, shown = MAX_COMPARISON_CHARS - sum(len(line) + 1 for line in lines), 0
+        for change in comparison.changes[:MAX_COMPARISON_ROWS]:
+            row = _markdown_row(change)
+            if len(row) + 1 > budget:
+                break
+            lines.append(row)
+            budget -= len(row) + 1
+            shown += 1
+        if shown < len(comparison.changes):
+            lines += ["", f"... and {len(comparison.changes) - shown} more changes (see the JSON report)."]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_row(change: Change) -> str:
+    if change.path is None:
+        cells = [md_text(status_text(change)), "", ""]
+    else:
+        cells = [md_code(change.path), md_code(short_value(change.declared, 200)), md_code(short_value(change.live, 200))]
+    since = md_code(iso_utc(change.since)) if change.change is not ChangeKind.NEW else ""
+    if change.was is not None:
+        since += f" (was {md_code(short_value(change.was[0], 200))} &#8594; {md_code(short_value(change.was[1], 200))})"
+    elif change.change is ChangeKind.UNCHECKED and change.detail:
+        since += f" ({md_text(change.detail)})"
+    return f"| {change.change.value} | {md_code(label_of(change))} | " + " | ".join(cells) + f" | {since} |"

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from driftcheck.history.changes import ChangeKind, Comparison
+from driftcheck.history.render import WIDTH, headline, label_of, status_text, when_text
 from driftcheck.model import Difference, Hint, PipelineResult, RunResult, Status
 from driftcheck.reports.base import (
     DEFAULT_OPTIONS,
@@ -56,9 +58,7 @@ class TextRenderer(Renderer):
         ordered = ordered_pipelines(result.pipelines)
         lines = [self._header(result, style)]
         if result.previous is not None:  # check --previous: what changed since the older report
-            from driftcheck.history.render import text_lines
-
-            lines += ["", *text_lines(result.previous)]
+            lines += ["", *comparison_lines(result.previous)]
         for pipeline in ordered:
             # in sync but partly unchecked (unresolved values) is shown in full too: "in sync" alone would overstate it
             if pipeline.status is not Status.IN_SYNC or pipeline.unresolved or pipeline.ignored:
@@ -143,3 +143,22 @@ class _Styler:
 
     def heading(self, text: str) -> str:
         return click.style(text, bold=True) if self.enabled else text
+
+
+def comparison_lines(comparison: Comparison) -> list[str]:
+    """The headline, then one line per change (new, resolved, persisting, unchecked), terminal-safe."""
+    lines = [clean(headline(comparison))]
+    for change in comparison.changes:
+        what = f"{clean(change.path)}: {compact(change.declared)} -> {compact(change.live)}" if change.path is not None else clean(status_text(change))
+        parts = [change.change.value.upper().ljust(WIDTH), clean(label_of(change)), what]
+        if change.source is not None:
+            parts.append(f"({clean(str(change.source))})")
+        when = when_text(change)
+        if when:
+            parts.append(when)
+        if change.was is not None:
+            parts.append(f"(was {compact(change.was[0])} -> {compact(change.was[1])})")
+        if change.change is ChangeKind.UNCHECKED and change.detail:
+            parts.append(f"({clean(change.detail)})")
+        lines.append("  " + "  ".join(parts))
+    return lines
