@@ -37,7 +37,7 @@ from driftcheck.live.listing import PartialListing, list_pipelines
 from driftcheck.live.outcome import LiveOutcome, LiveResult, LiveStatus, arn_region, by_name, match
 from driftcheck.live.pacing import MAX_CONCURRENCY
 from driftcheck.live.progress import NoProgress, ReadProgress
-from driftcheck.live.session import AwsCallError, AwsSettings, boto_session, call, deadline_message, imagebuilder_client
+from driftcheck.live.session import AwsCallError, AwsSettings, boto_session, call, deadline_message, imagebuilder_client, pacer_key
 from driftcheck.model import DeclaredPipeline
 
 NAME_FILTER_LIMIT = 5       # up to this many names per region: one filtered List call each; beyond: the full listing
@@ -208,14 +208,19 @@ class AwsLiveReader:
         """The progress row of a region: ``REGION``, or ``ACCOUNT/REGION`` when the account is known."""
         return self._label + (region or "default")
 
-    def _list_all(self, region: str | None) -> list[Mapping[str, Any]]:
-        seen = [0]
+    def _count_pages(self, region: str | None) -> Callable[[list[Mapping[str, Any]]], None]:
+        """A listing's page callback that tells the progress how many pipelines the region has listed so far."""
+        seen = 0
 
         def on_page(items: list[Mapping[str, Any]]) -> None:
-            seen[0] += len(items)
-            self.progress.listed(self.row(region), seen[0])
+            nonlocal seen
+            seen += len(items)
+            self.progress.listed(self.row(region), seen)
 
-        return list_pipelines(self.settings, self.client(region), on_page=on_page)
+        return on_page
+
+    def _list_all(self, region: str | None) -> list[Mapping[str, Any]]:
+        return list_pipelines(self.settings, self.client(region), on_page=self._count_pages(region))
 
     def _listing_for(self, plan: _Region) -> _Listing:
         """The region's complete listing when it is needed or already under way; else one for its ARN-known pipelines."""
@@ -229,13 +234,7 @@ class AwsLiveReader:
             stopped[0] = pages >= budget or wanted <= {str(item.get("arn")) for item in found}
             return stopped[0]
 
-        seen = [0]
-
-        def on_page(items: list[Mapping[str, Any]]) -> None:
-            seen[0] += len(items)
-            self.progress.listed(self.row(plan.name), seen[0])
-
-        items = list_pipelines(self.settings, self.client(plan.name), on_page=on_page, enough=enough)
+        items = list_pipelines(self.settings, self.client(plan.name), on_page=self._count_pages(plan.name), enough=enough)
         return _Listing(items, complete=not stopped[0])
 
     def _find_by_name(self, region: str | None, pipeline: DeclaredPipeline) -> LiveOutcome:
@@ -263,11 +262,9 @@ class AwsLiveReader:
     def pacing_probe(self, region: str | None) -> Callable[[], tuple[int, int]] | None:
         """() -> (requests allowed in flight, throttles so far) of the region's pacer, for progress."""
         try:
-            from driftcheck.live.session import _pacer_key   # the key call() uses: one pacer per endpoint
-
             client = self.client(region)
-            pacer = self.settings.run.pacers.get(_pacer_key(self.settings, client.get_image_pipeline))
-        except (LiveStateError, ImportError, AttributeError, TypeError):
+            pacer = self.settings.run.pacers.get(pacer_key(self.settings, client.get_image_pipeline))  # the key call() uses
+        except (LiveStateError, AttributeError, TypeError):
             return None
         return lambda: (pacer.limit, pacer.throttles)
 

@@ -118,7 +118,7 @@ class _NoSlot(Exception):
     """The pacer gave no slot before the call's budget or the run's deadline."""
 
 
-def _pacer_key(settings: AwsSettings, fn: Callable[..., Any]) -> tuple[object, ...]:
+def pacer_key(settings: AwsSettings, fn: Callable[..., Any]) -> tuple[object, ...]:
     client = getattr(fn, "__self__", None)
     meta = getattr(client, "meta", None)
     if meta is None:
@@ -134,7 +134,7 @@ def call(settings: AwsSettings, operation: str, fn: Callable[..., T], **kwargs: 
     if run.remaining() <= 0:
         raise AwsCallError(deadline_message(settings, operation), DEADLINE)
     budget_end = min(started + settings.retry_budget, run.deadline_at)
-    key = _pacer_key(settings, fn)
+    key = pacer_key(settings, fn)
     pacer = run.pacers.get(key)
     paced = key[0] in PACED_SERVICES
     counts = {"attempts": 0, "counted": 0}
