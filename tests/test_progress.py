@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import struct
 import subprocess
 import sys
@@ -124,6 +125,17 @@ def test_verbose_logs_each_aws_call_and_never_credentials(thirty, tmp_path):
 
 
 # ------------------------------------------------------------------ the pieces
+def _read_available(fd: int) -> bytes:
+    """Everything written to the pseudo-terminal so far: one read may return only part of it."""
+    data = b""
+    while select.select([fd], [], [], 0.2)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def test_progress_is_chosen_by_the_stream_and_quiet(tmp_path):
     with open(tmp_path / "file", "w") as stream:
         assert isinstance(progress_for(stream, quiet=False), NoProgress)
@@ -136,7 +148,7 @@ def test_progress_is_chosen_by_the_stream_and_quiet(tmp_path):
             shown.region("eu-west-1\x1b[2J", 2)   # a region name with an escape sequence is shown escaped
             shown.advance("eu-west-1\x1b[2J")
             shown.close()
-        output = os.read(master, 65536).decode("utf-8", "replace")
+        output = _read_available(master).decode("utf-8", "replace")
     finally:
         os.close(slave)
         os.close(master)
