@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from driftcheck.live.accounts import AccountTarget, Connection, arn_account, connect, from_provider
@@ -40,8 +40,8 @@ class AccountOutcome(LiveOutcome):
 
 
 def _with_account(outcome: LiveOutcome, account: str | None) -> AccountOutcome:
-    fields = {name: getattr(outcome, name) for name in ("status", "pipeline", "error", "region")}
-    return AccountOutcome(**fields, account=account or getattr(outcome, "account", None))
+    copied = {f.name: getattr(outcome, f.name) for f in fields(LiveOutcome)}   # every field, should LiveOutcome grow
+    return AccountOutcome(**copied, account=account or getattr(outcome, "account", None))
 
 
 _SEARCH = object()   # "look it up in every account of the run"
