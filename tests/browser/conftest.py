@@ -7,6 +7,7 @@ opened the page fails on it (:meth:`Page.assert_clean`). Dialogs are recorded an
 Skipped (as a whole folder) when /usr/bin/chromium or playwright is missing, unless
 ``DRIFTCHECK_BROWSER_TESTS=required`` (``.ci/run`` sets it), which makes a missing browser a failure.
 Playwright's own browser download is never used: the system Chromium is launched by path.
+Never ``page.wait_for_function``: the report's CSP refuses its ``eval`` (see :meth:`Page.wait_for_count`).
 Screenshots go to ``reports/screenshots/`` (ignored by git), or ``$DRIFTCHECK_SCREENSHOTS``.
 """
 
@@ -92,6 +93,17 @@ class Page:
 
     def scroll_width(self) -> int:
         return self.page.evaluate("document.scrollingElement.scrollWidth")
+
+    def wait_for_count(self, selector: str, count: int) -> None:
+        """Wait until ``selector`` matches ``count`` elements.
+
+        Not ``page.wait_for_function``: it re-checks its predicate with ``eval``, which the report's
+        CSP (no 'unsafe-eval') refuses once the first check is false, so it failed only when slow.
+        Playwright's own assertion polls in its utility world, where the CSP does not apply.
+        """
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(selector)).to_have_count(count)
 
 
 @pytest.fixture
