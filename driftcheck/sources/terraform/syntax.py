@@ -22,6 +22,8 @@ from lark.exceptions import LarkError
 
 from driftcheck.errors import SourceError
 from driftcheck.model import Location
+from driftcheck.sources.terraform import hcl_parser
+from driftcheck.sources.terraform.hcl_parser import position
 
 KNOWN_ROOTS = {"var", "local", "module", "data", "each", "count", "path", "terraform", "self"}
 # Functions whose result Terraform only knows when it applies: recorded as a pseudo-reference ``name()``.
@@ -170,7 +172,7 @@ class _Collector:
             if not inner:
                 continue
             try:
-                tree = hcl2.parses_to_tree(f"x = {inner}\n")
+                tree = hcl_parser.parse(f"x = {inner}\n")
             except Exception:  # an expression python-hcl2 cannot read: its names still count
                 for name in re.findall(r"\b(?:var|local)\.[A-Za-z_][\w-]*", inner):
                     self.record(name.split("."))
@@ -221,11 +223,12 @@ def _members(expr: Any, source: str, names: frozenset[str]) -> dict[str, Expr]:
             continue
         key_node, value = elem.children[0], elem.children[-1]
         key = _label(key_node).strip()
-        if not key or not isinstance(value, Tree) or value.meta.empty:
+        where = position(value) if isinstance(value, Tree) else None
+        if not key or where is None:
             continue
         members[key] = Expr(
-            line=value.meta.line,
-            text=source[value.meta.start_pos:value.meta.end_pos],
+            line=where.line,
+            text=source[where.start:where.end],
             references=references(value, names),
             members=_members(value, source, names),
         )
@@ -236,11 +239,12 @@ def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> 
     children = node.children
     block_type = _text(children[0].children[0])
     labels = tuple(_label(child) for child in children[1:] if isinstance(child, Tree) and child.data in ("string", "identifier"))
+    where = position(node)
     block = Block(
         type=block_type,
         labels=labels,
-        location=Location(str(path), node.meta.line),
-        span=(node.meta.start_pos, node.meta.end_pos),
+        location=Location(str(path), where.line if where else None),
+        span=(where.start, where.end) if where else (0, 0),
     )
     body = next((child for child in children if isinstance(child, Tree) and child.data == "body"), None)
     names = local_names
@@ -252,15 +256,17 @@ def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> 
         if item.data == "attribute":
             name = _text(item.children[0].children[0])
             expr = item.children[-1]
+            value_at = position(expr) if isinstance(expr, Tree) else None
+            text = source[value_at.start:value_at.end] if value_at else ""
             if block_type == "dynamic" and name == "iterator":
-                names = names | {source[expr.meta.start_pos:expr.meta.end_pos].strip()}
-            text = source[expr.meta.start_pos:expr.meta.end_pos] if hasattr(expr, "meta") and not expr.meta.empty else ""
+                names = names | {text.strip()}
+            item_at = position(item)
             block.attributes[name] = Expr(
-                line=item.meta.line,
+                line=item_at.line if item_at else 0,
                 text=text,
                 references=references(expr, names),
                 members=_members(expr, source, names),
-                span=(item.meta.start_pos, item.meta.end_pos) if not item.meta.empty else (0, 0),
+                span=(item_at.start, item_at.end) if item_at else (0, 0),
             )
         elif item.data == "block":
             block.blocks.append(_block(item, path, source, names))
@@ -340,7 +346,7 @@ def index_file(path: Path, display: str | None = None, source: str | None = None
             raise SourceError(f"cannot read file: {exc}", Location(shown)) from exc
     check_nesting(source, shown)
     try:
-        tree = hcl2.parses_to_tree(source)
+        tree = hcl_parser.parse(source)
     except LarkError as exc:
         line = getattr(exc, "line", None)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
