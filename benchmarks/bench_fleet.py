@@ -20,6 +20,9 @@ to every request); the measured per-request latency is printed. driftcheck runs 
 Peak memory: the benchmark polls /proc/PID/status VmHWM (the kernel's high-water mark of resident memory) of the
 driftcheck process and of every descendant (the tfparse children) every 5 ms; a wrapper process also reports
 getrusage(RUSAGE_CHILDREN).ru_maxrss, the exact peak of the largest process of the tree, which bounds both.
+Every driftcheck run has its own cache directory (``DRIFTCHECK_CACHE_DIR``), where the HCL parser's tables are
+built before the first run (once per machine and version, about a second). Each style runs cold (no syntax index of
+its files cached: a first run over new files) and warm (every index cached: a rerun over unchanged files).
 The repeats give medians (``--quick``: one run each and sizes up to 5,000 still, so a few minutes).
 """
 
@@ -32,6 +35,7 @@ import os
 import statistics
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -106,6 +110,7 @@ def measured(command: list[str], env: dict[str, str]) -> dict:
 
 def environment(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DRIFTCHECK_", "TF_VAR_"))}
+    env["DRIFTCHECK_CACHE_DIR"] = str(tmp / "cache")
     env.update(AWS_ACCESS_KEY_ID="AKIABENCHMARK0000000", AWS_SECRET_ACCESS_KEY="benchmark-not-a-secret", AWS_EC2_METADATA_DISABLED="true",
                AWS_CONFIG_FILE=str(tmp / "no-config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp / "no-credentials"), AWS_DEFAULT_REGION="us-east-1")
     return env
@@ -168,11 +173,19 @@ def tfparse_alone(root: Path, env: dict[str, str]) -> dict:
     return json.loads(done.stdout)
 
 
-def driftcheck(root: Path, url: str, env: dict[str, str], tmp: Path, state: Path | None) -> dict:
+def driftcheck(root: Path, url: str, env: dict[str, str], tmp: Path, state: Path | None, warm: bool = False, clear=lambda: None) -> dict:
+    """One run. Cold: no syntax index of these files is cached (the parser's tables are: they are built once per
+    machine and driftcheck version); warm: every file's index is cached, as on a rerun over unchanged files."""
     report = tmp / "report.json"
     command = [DRIFTCHECK, "check", str(root), "--endpoint-url", url, "--region", "us-east-1", "--report", f"json={report}"]
     if state is not None:
         command += ["--state", str(state)]
+    cache = Path(env["DRIFTCHECK_CACHE_DIR"])
+    if warm:
+        subprocess.run(command, capture_output=True, env=env, check=False)
+    else:
+        shutil.rmtree(cache / "index", ignore_errors=True)
+    clear()  # the requests counted are the measured run's
     result = measured(command, env)
     summary = json.loads(report.read_text())["summary"] if report.exists() else {}
     result["summary"] = summary
@@ -211,7 +224,7 @@ def styles_table(count: int, latency: float, repeats: int, tmp: Path, env: dict[
         naive_requests = fleet.counts()
         print(f"naive script (literal): {naive['wall']:.2f} s ({naive['cpu']:.2f} s CPU), {naive['stdout'].strip() or naive['stderr'].strip()[-300:]}; peak {naive['tree_max_mb']:.0f} MB; "
               f"requests {dict(naive_requests)} ({sum(naive_requests.values()) / count:.2f} per pipeline)")
-        header = f"{'style':<9} {'--state':<7} {'wall s':>7} {'cpu s':>6} {'floor s':>7} {'x floor':>7} {'x lit.fl':>8} {'naive/x':>7} {'parent MB':>9} {'tfparse MB':>10} {'tree MB':>7} {'requests':<34} {'per pl.':>7} {'drifted':>7}"
+        header = f"{'style':<9} {'--state':<7} {'cache':<5} {'wall s':>7} {'cpu s':>6} {'floor s':>7} {'x floor':>7} {'x lit.fl':>8} {'naive/x':>7} {'parent MB':>9} {'tfparse MB':>10} {'tree MB':>7} {'requests':<34} {'per pl.':>7} {'drifted':>7}"
         print(header)
         print("-" * len(header))
         floors: dict[str, float] = {}
@@ -219,17 +232,16 @@ def styles_table(count: int, latency: float, repeats: int, tmp: Path, env: dict[
             root, state = roots[style]
             alone = tfparse_alone(root, env)
             floor = floors[style] = alone["seconds"] + list_seconds
-            for with_state in (False, True):
+            for with_state, warm in ((False, False), (False, True), (True, False), (True, True)):
                 runs = []
                 for _ in range(repeats):
-                    fleet.fake.requests.clear()
-                    runs.append(driftcheck(root, fleet.fake.url, env, tmp, state if with_state else None))
+                    runs.append(driftcheck(root, fleet.fake.url, env, tmp, state if with_state else None, warm=warm, clear=fleet.fake.requests.clear))
                 run = median_run(runs)
                 requests = fleet.counts()
                 shown = ", ".join(f"{op.replace('ImagePipeline', '')} {n}" for op, n in sorted(requests.items())) or "none"
                 drifted = run["summary"].get("drifted", "?")
                 bad = "" if run["rc"] in (0, 1) else f"  exit {run['rc']}: {run['stderr'].strip().splitlines()[-1:]}"
-                print(f"{style:<9} {'yes' if with_state else 'no':<7} {run['wall']:>7.2f} {run['cpu']:>6.2f} {floor:>7.2f} {run['wall'] / floor:>7.2f} {run['wall'] / floors['literal']:>8.2f} "
+                print(f"{style:<9} {'yes' if with_state else 'no':<7} {'warm' if warm else 'cold':<5} {run['wall']:>7.2f} {run['cpu']:>6.2f} {floor:>7.2f} {run['wall'] / floor:>7.2f} {run['wall'] / floors['literal']:>8.2f} "
                       f"{naive['wall'] / run['wall']:>7.1f} {run['parent_mb']:>9.0f} {run['child_mb']:>10.0f} {run['tree_max_mb']:>7.0f} "
                       f"{shown:<34} {sum(requests.values()) / count:>7.3f} {drifted:>7}{bad}"
                       + (f"  (walls {', '.join(f'{w:.2f}' for w in run['walls'])})" if repeats > 1 else ""))
@@ -280,6 +292,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="driftcheck-fleet-") as work:
         tmp = Path(work)
         env = environment(tmp)
+        subprocess.run([sys.executable, "-c", "from driftcheck.sources.terraform import hcl_parser; hcl_parser.parse('a = 1')"], env=env, check=True)
         help_time(env)
         styles_table(args.pipelines, args.latency, repeats, tmp, env)
         scaling([int(s) for s in args.sizes.split(",")], args.latency, tmp, env)

@@ -23,8 +23,14 @@ DEMO_PINNED = FIXTURES / "driftcheck" / "pinned-pipelines.yaml"
 YAML_DEMO_LIVE = ("us-east-1__prod-app-container.json", "us-east-1__ops-patch-baseline.json")
 
 
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory):
+    """driftcheck's cache directory for the whole session: shared, so later runs read what earlier ones stored."""
+    return tmp_path_factory.mktemp("driftcheck-cache")
+
+
 @pytest.fixture(autouse=True)
-def aws_sandbox(monkeypatch, tmp_path):
+def aws_sandbox(monkeypatch, tmp_path, session_cache):
     """No test may reach real AWS or read the developer's AWS files; retries back off quickly."""
     for name in list(__import__("os").environ):
         if name.startswith(("AWS_", "TF_VAR_", "DRIFTCHECK_")) or name in ("TF_WORKSPACE", "NO_COLOR", "TF_DATA_DIR", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
@@ -36,6 +42,7 @@ def aws_sandbox(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("DRIFTCHECK_RETRY_DELAY", "0.01")  # (set after DRIFTCHECK_* are cleared above)
+    monkeypatch.setenv("DRIFTCHECK_CACHE_DIR", str(session_cache))  # never the developer's ~/.cache
 
 
 @pytest.fixture

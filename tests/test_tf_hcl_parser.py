@@ -126,7 +126,7 @@ PROBE = "from driftcheck.sources.terraform import hcl_parser; print(hcl_parser.p
 
 
 def _probe(env_cache: Path | str, home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "HOME")}
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "HOME", "DRIFTCHECK_CACHE_DIR")}
     env.update(XDG_CACHE_HOME=str(env_cache), HOME=str(home))
     return subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=120)
 

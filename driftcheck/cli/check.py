@@ -175,15 +175,27 @@ def _inputs(paths: tuple[str, ...], declaration: dict[str, Any], extra: tuple[Pa
     return files + [str(p) for p in extra if p is not None]
 
 
-def _prefetching_reader(settings: Any, targets: list[Any], unmanaged: bool, regions: tuple[str, ...], progress: Any) -> Any:
-    """With --unmanaged every listed region's complete listing is needed anyway: for a one-account run its
-    reader is made now and starts those listings, so they overlap parsing the declarations (None otherwise)."""
-    if settings is None or targets or not unmanaged:
+def _prefetching_reader(settings: Any, targets: list[Any], unmanaged: bool, regions: tuple[str, ...], progress: Any,
+                        paths: Any, state: Any) -> Any:
+    """For a one-account run whose complete listings will be read anyway, its reader is made now and starts them,
+    so they overlap parsing the declarations (None otherwise): with --unmanaged every region of the run; without
+    --state (which gives pipelines ARNs, read otherwise), when the Terraform files hold more pipeline blocks than
+    the reader looks up by name, the run's first region."""
+    if settings is None or targets:
+        return None
+    from driftcheck.live.aws_reader import NAME_FILTER_LIMIT
+    from driftcheck.sources.terraform.estimate import declared_pipelines
+
+    if unmanaged:
+        wanted = regions or (None,)
+    elif not state and declared_pipelines(paths) > NAME_FILTER_LIMIT:
+        wanted = regions[:1] or (None,)
+    else:
         return None
     from driftcheck.live.fetch import AwsLiveReader
 
     reader = AwsLiveReader(settings, regions=regions, progress=progress)
-    reader.prefetch(regions or (None,))
+    reader.prefetch(wanted)
     return reader
 
 
@@ -261,7 +273,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     regions = live_regions(regions, all_regions, settings)
     declaration = pop_declaration(options)
     progress = read_progress(quiet, verbose or debug)
-    early = _prefetching_reader(settings, targets, unmanaged, regions, progress)
+    early = _prefetching_reader(settings, targets, unmanaged, regions, progress, paths, declaration["state"])
     declared = collect(paths, source_options(declaration, region, profile, settings))
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else live_reader(
         settings, targets, declared.pipelines, regions=regions, progress=progress, early=early)

@@ -6,15 +6,14 @@ and the syntax index needs positions on a few nodes only (blocks, attributes, ex
 This parser is the same grammar and post-lexer, so it gives the same tree; :func:`position` reads a
 node's position off its first and last token, which is what Lark's propagation computes.
 
-The built parser is cached in the user's cache directory (``$XDG_CACHE_HOME/driftcheck`` or
-``~/.cache/driftcheck``; Lark checks the grammar's hash before it uses the file, and rebuilds it on
-any mismatch or damage). Where that directory cannot be written, the parser is built each run.
+The built parser is cached in driftcheck's cache directory (:mod:`driftcheck.user_cache`; Lark checks
+the grammar's hash before it uses the file, and rebuilds it on any mismatch or damage). Without a
+writable cache directory the parser is built each run (about a second).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,8 @@ import hcl2.parser
 import lark
 from hcl2.postlexer import PostLexer
 from lark import Token, Tree
+
+from driftcheck import user_cache
 
 GRAMMAR = Path(hcl2.parser.__file__).resolve().parent / "hcl2.lark"
 
@@ -37,15 +38,8 @@ class Position:
 
 
 def _cache_file() -> str | bool:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "driftcheck"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    if not os.access(folder, os.W_OK):
-        return False
-    return str(folder / f"hcl2-{hcl2.__version__}-lark-{lark.__version__}.lark")
+    folder = user_cache.folder()
+    return False if folder is None else str(folder / f"hcl2-{hcl2.__version__}-lark-{lark.__version__}.lark")
 
 
 @functools.lru_cache(maxsize=1)

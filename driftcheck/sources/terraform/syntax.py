@@ -64,6 +64,7 @@ class Expr:
     references: tuple[Reference, ...]
     members: dict[str, "Expr"] = field(default_factory=dict)
     span: tuple[int, int] = (0, 0)
+    value_span: tuple[int, int] = (0, 0)  # where ``text`` is in the file: text == source[start:end]
 
 
 @dataclass
@@ -231,6 +232,7 @@ def _members(expr: Any, source: str, names: frozenset[str]) -> dict[str, Expr]:
             text=source[where.start:where.end],
             references=references(value, names),
             members=_members(value, source, names),
+            value_span=(where.start, where.end),
         )
     return members
 
@@ -267,6 +269,7 @@ def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> 
                 references=references(expr, names),
                 members=_members(expr, source, names),
                 span=(item_at.start, item_at.end) if item_at else (0, 0),
+                value_span=(value_at.start, value_at.end) if value_at else (0, 0),
             )
         elif item.data == "block":
             block.blocks.append(_block(item, path, source, names))

@@ -1,0 +1,115 @@
+"""A run with more Terraform pipeline blocks than the reader looks up by name starts its region's listing while
+the declarations are parsed (the reader would read that listing anyway); smaller runs do not."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+import driftcheck.sources as sources
+from driftcheck.sources.terraform.estimate import declared_pipelines
+from tests.fake_imagebuilder import FakeImageBuilder
+from tests.tf_helpers import INFRA, RECIPE, resource
+
+ARN = "arn:aws:imagebuilder:us-east-1:111122223333:image-pipeline/{}"
+
+
+def tree(root, count: int, *, for_each: bool = False):
+    root.mkdir(parents=True, exist_ok=True)
+    if for_each:
+        names = ", ".join(f'"p{i}"' for i in range(count))
+        body = resource("p", f"  for_each = toset([{names}])\n  name = each.key\n  status = \"ENABLED\"\n")
+    else:
+        body = "\n".join(resource(f"p{i}", f'  name = "p{i}"\n  status = "ENABLED"\n') for i in range(count))
+    (root / "main.tf").write_text(body)
+    return root
+
+
+def live(fake, count: int) -> None:
+    for i in range(count):
+        fake.add_pipeline({"arn": ARN.format(f"p{i}"), "name": f"p{i}", "status": "ENABLED", "imageRecipeArn": RECIPE,
+                           "infrastructureConfigurationArn": INFRA})
+
+
+def listed_during_collect(monkeypatch, fake, wait: float) -> list[bool]:
+    """Make collect wait (up to ``wait`` s) for a listing request to reach the fake; record whether one did."""
+    seen: list[bool] = []
+    real = sources.collect
+
+    def collect(*args, **kwargs):
+        limit = time.monotonic() + wait
+        while time.monotonic() < limit and not fake.calls("ListImagePipelines"):
+            time.sleep(0.02)
+        seen.append(bool(fake.calls("ListImagePipelines")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sources, "collect", collect)
+    return seen
+
+
+def test_six_pipeline_blocks_start_the_listing_before_the_declarations_are_read(cli, tmp_path, monkeypatch):
+    with FakeImageBuilder(page_size=2) as fake:
+        live(fake, 6)
+        seen = listed_during_collect(monkeypatch, fake, wait=30)
+        run = cli("check", str(tree(tmp_path / "tf", 6)), "--endpoint-url", fake.url, "--region", "us-east-1")
+        assert seen == [True]
+        assert run.exit_code == 0, run.stderr
+        assert run.report["summary"]["in_sync"] == 6
+        assert len(fake.calls("ListImagePipelines")) == 3  # the complete listing, read once: 6 pipelines, 2 a page
+        assert fake.calls("GetImagePipeline") == []
+
+
+@pytest.mark.parametrize("shape", ["five literal blocks", "one for_each block of six"])
+def test_five_blocks_or_a_for_each_are_looked_up_by_name_after_parsing(cli, tmp_path, monkeypatch, shape):
+    """A for_each block counts once (its instances are unknown before it is evaluated): no listing is started
+    that the reader would not read; six instances by name still get the complete listing, after parsing."""
+    with FakeImageBuilder(page_size=2) as fake:
+        live(fake, 6)
+        seen = listed_during_collect(monkeypatch, fake, wait=0.5)
+        root = tree(tmp_path / "tf", 5) if shape.startswith("five") else tree(tmp_path / "tf", 6, for_each=True)
+        run = cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1")
+        assert seen == [False]
+        assert run.exit_code == 0, run.stderr
+        filtered = sorted(c["body"]["filters"][0]["values"][0] for c in fake.calls("ListImagePipelines") if c["body"].get("filters"))
+        assert filtered == ([f"p{i}" for i in range(5)] if shape.startswith("five") else [])
+
+
+def test_with_state_arns_are_read_as_before(cli, tmp_path, monkeypatch):
+    """--state gives the pipelines ARNs: six of them get their Gets (below the ARN listing threshold), no listing."""
+    root = tree(tmp_path / "tf", 6)
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(json.dumps({"version": 4, "resources": [
+        {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": f"p{i}", "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+         "instances": [{"attributes": {"arn": ARN.format(f"p{i}"), "name": f"p{i}"}}]} for i in range(6)]}))
+    with FakeImageBuilder(page_size=2) as fake:
+        live(fake, 6)
+        seen = listed_during_collect(monkeypatch, fake, wait=0.5)
+        run = cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1", "--state", str(state))
+        assert seen == [False]
+        assert run.exit_code == 0, run.stderr
+        assert (len(fake.calls("GetImagePipeline")), fake.calls("ListImagePipelines")) == (6, [])
+
+
+def test_pipelines_in_another_region_are_still_found_when_the_early_listing_was_in_vain(cli, tmp_path, monkeypatch):
+    """The estimate only decides when the run's region is listed: pipelines a provider puts elsewhere are read there."""
+    root = tree(tmp_path / "tf", 6)
+    (root / "provider.tf").write_text('provider "aws" {\n  region = "eu-west-1"\n}\n')
+    with FakeImageBuilder(page_size=10) as fake:
+        for i in range(6):
+            fake.add_pipeline({"arn": ARN.format(f"p{i}").replace("us-east-1", "eu-west-1"), "name": f"p{i}", "status": "ENABLED",
+                               "imageRecipeArn": RECIPE, "infrastructureConfigurationArn": INFRA})
+        run = cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1")
+        assert run.exit_code == 0, run.stderr
+        assert {p["region"] for p in run.report["pipelines"]} == {"eu-west-1"}
+        assert run.report["summary"]["in_sync"] == 6
+
+
+def test_the_estimate_counts_blocks_and_never_blocks_or_raises(tmp_path):
+    assert declared_pipelines([str(tree(tmp_path / "a", 3))]) == 3
+    assert declared_pipelines([str(tree(tmp_path / "b", 2, for_each=True))]) == 1
+    (tmp_path / "a" / "notes.txt").write_text('resource "aws_imagebuilder_image_pipeline" "x" {}')
+    os.mkfifo(tmp_path / "a" / "pipe.tf")  # would block a reader: skipped
+    assert declared_pipelines([str(tmp_path / "a"), str(tmp_path / "a" / "main.tf"), str(tmp_path / "missing")]) == 6
