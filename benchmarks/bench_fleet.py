@@ -20,8 +20,8 @@ to every request); the measured per-request latency is printed. driftcheck runs 
 Peak memory: the benchmark polls /proc/PID/status VmHWM (the kernel's high-water mark of resident memory) of the
 driftcheck process and of every descendant (the tfparse children) every 5 ms; a wrapper process also reports
 getrusage(RUSAGE_CHILDREN).ru_maxrss, the exact peak of the largest process of the tree, which bounds both.
-Every driftcheck run has its own cache directory (``DRIFTCHECK_CACHE_DIR``), where the HCL parser's tables are
-built before the first run (once per machine and version, about a second). Each style runs cold (no syntax index of
+Every driftcheck run uses the benchmark's own cache directory (``DRIFTCHECK_CACHE_DIR``); the HCL parser's tables
+(kept beside driftcheck's code, built once per installation, about a second) are built before the first run. Each style runs cold (no syntax index of
 its files cached: a first run over new files) and warm (every index cached: a rerun over unchanged files).
 The repeats give medians (``--quick``: one run each and sizes up to 5,000 still, so a few minutes).
 """

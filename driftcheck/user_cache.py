@@ -1,9 +1,9 @@
 """driftcheck's cache directory, for data derived from inputs that only saves time.
 
 ``$DRIFTCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/driftcheck``, else ``~/.cache/driftcheck``;
-``DRIFTCHECK_CACHE_DIR=off`` turns caching off. What lives there (the HCL parser's tables, syntax
-indexes keyed by a file's content) is checked before it is used and rebuilt when it does not fit, so
-deleting the directory, or a directory that cannot be written, only costs time.
+``DRIFTCHECK_CACHE_DIR=off`` turns caching off. What lives there (syntax indexes keyed by a file's
+content, as JSON: nothing in it can run code) is checked before it is used and rebuilt when it does not
+fit, so deleting the directory, or a directory that cannot be written, only costs time.
 """
 
 from __future__ import annotations

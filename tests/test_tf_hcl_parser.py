@@ -122,28 +122,33 @@ def test_a_syntax_error_is_larks_as_before():
     assert getattr(ours.value, "line", None) == getattr(theirs.value, "line", None) == 2
 
 
-PROBE = "from driftcheck.sources.terraform import hcl_parser; print(hcl_parser.parse('a = 1').data)"
+PROBE = """
+import sys
+from pathlib import Path
+from driftcheck.sources.terraform import hcl_parser
+hcl_parser.TABLES = Path(sys.argv[1])
+print(hcl_parser.parse('a = 1').data)
+"""
 
 
-def _probe(env_cache: Path | str, home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "HOME", "DRIFTCHECK_CACHE_DIR")}
-    env.update(XDG_CACHE_HOME=str(env_cache), HOME=str(home))
-    return subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=120)
+def _probe(tables: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", PROBE, str(tables)], capture_output=True, text=True, timeout=120)
 
 
-def test_the_built_parser_is_cached_and_a_damaged_cache_is_rebuilt(tmp_path):
-    cache = tmp_path / "cache"
-    first = _probe(cache, tmp_path)
+def test_the_parser_tables_are_kept_beside_the_code_and_a_damaged_file_is_rebuilt(tmp_path):
+    assert hcl_parser.TABLES.parent == Path(hcl_parser.__file__).resolve().parent  # never the user's cache: a pickle
+    tables = tmp_path / "tables"
+    first = _probe(tables)
     assert (first.returncode, first.stdout.strip(), first.stderr) == (0, "start", "")
-    [saved] = (cache / "driftcheck").iterdir()
-    assert saved.name.startswith(f"hcl2-{hcl2.__version__}-lark-")
-    saved.write_bytes(b"not a parser\n" + os.urandom(64))
-    damaged = _probe(cache, tmp_path)
+    assert tables.stat().st_size > 0
+    tables.write_bytes(b"not a parser\n" + os.urandom(64))
+    damaged = _probe(tables)
     assert (damaged.returncode, damaged.stdout.strip(), damaged.stderr) == (0, "start", "")
 
 
-def test_an_unwritable_cache_directory_only_costs_time(tmp_path):
+def test_an_unwritable_place_for_the_tables_only_costs_time(tmp_path):
     blocked = tmp_path / "file-not-directory"
     blocked.write_text("")
-    run = _probe(blocked, tmp_path)
+    run = _probe(blocked / "tables")
     assert (run.returncode, run.stdout.strip(), run.stderr) == (0, "start", "")
+    assert not (blocked / "tables").exists()

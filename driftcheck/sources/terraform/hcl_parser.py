@@ -6,14 +6,17 @@ and the syntax index needs positions on a few nodes only (blocks, attributes, ex
 This parser is the same grammar and post-lexer, so it gives the same tree; :func:`position` reads a
 node's position off its first and last token, which is what Lark's propagation computes.
 
-The built parser is cached in driftcheck's cache directory (:mod:`driftcheck.user_cache`; Lark checks
-the grammar's hash before it uses the file, and rebuilds it on any mismatch or damage). Without a
-writable cache directory the parser is built each run (about a second).
+The built parser's tables are kept by Lark's own cache (a pickle, as python-hcl2 keeps its own) beside
+this module, where only the installation's code lives, never in the user's cache directory, which may be
+shared or restored in CI (a pickle can run code). Lark checks the grammar's hash before it uses the file
+and rebuilds it on any mismatch or damage; where the folder cannot be written, the parser is built each
+run (about a second).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,6 @@ import hcl2.parser
 import lark
 from hcl2.postlexer import PostLexer
 from lark import Token, Tree
-
-from driftcheck import user_cache
 
 GRAMMAR = Path(hcl2.parser.__file__).resolve().parent / "hcl2.lark"
 
@@ -37,9 +38,12 @@ class Position:
     end: int
 
 
+TABLES = Path(__file__).resolve().parent / f".hcl2-{hcl2.__version__}-lark-{lark.__version__}.tables"
+
+
 def _cache_file() -> str | bool:
-    folder = user_cache.folder()
-    return False if folder is None else str(folder / f"hcl2-{hcl2.__version__}-lark-{lark.__version__}.lark")
+    folder = TABLES.parent
+    return str(TABLES) if os.access(folder, os.W_OK | os.X_OK) or TABLES.exists() else False
 
 
 @functools.lru_cache(maxsize=1)
