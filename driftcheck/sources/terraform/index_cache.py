@@ -28,7 +28,7 @@ import lark
 from driftcheck import __version__, user_cache
 from driftcheck.model import Location
 from driftcheck.sources.terraform import hcl_parser, syntax
-from driftcheck.sources.terraform.syntax import Block, Expr, FileIndex, Reference
+from driftcheck.sources.terraform.syntax import Block, Expr, FileIndex, Reference, index_file
 
 FORMAT = 1
 MAX_ENTRIES = 4096
@@ -85,12 +85,34 @@ def _folder() -> Path | None:
     return user_cache.folder("index")
 
 
+def indexed(path: Path, shown: str, source: str) -> FileIndex:
+    """This file's syntax index: the stored one, else :func:`index_file`'s, kept for next time (raises as it does)."""
+    folder = _folder()
+    entry = None if folder is None else folder / f"{_key(shown, source)}.json"
+    cached = None if entry is None else _read(entry, shown, source)
+    if cached is not None:
+        return cached
+    index = index_file(path, shown, source)
+    if entry is not None:
+        _write(entry, index, shown)
+    return index
+
+
 def load(shown: str, source: str) -> FileIndex | None:
     """The stored index of this text shown as this path, or None (not stored, unreadable, another format)."""
     folder = _folder()
-    if folder is None:
-        return None
-    entry = folder / f"{_key(shown, source)}.json"
+    return None if folder is None else _read(folder / f"{_key(shown, source)}.json", shown, source)
+
+
+def stored(index: FileIndex, shown: str) -> FileIndex:
+    """Keep ``index`` (built from ``index.source`` shown as ``shown``) and return it; a failure to write only costs time later."""
+    folder = _folder()
+    if folder is not None:
+        _write(folder / f"{_key(shown, index.source)}.json", index, shown)
+    return index
+
+
+def _read(entry: Path, shown: str, source: str) -> FileIndex | None:
     try:
         data = json.loads(entry.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("path") != shown:
@@ -105,29 +127,23 @@ def load(shown: str, source: str) -> FileIndex | None:
     return index
 
 
-def stored(index: FileIndex, shown: str) -> FileIndex:
-    """Keep ``index`` (built from ``index.source`` shown as ``shown``) and return it; a failure to write only costs time later."""
-    folder = _folder()
-    if folder is not None:
-        _store(folder, index, shown)
-    return index
-
-
-def _store(folder: Path, index: FileIndex, shown: str) -> None:
+def _write(entry: Path, index: FileIndex, shown: str) -> None:
     text = json.dumps({"format": FORMAT, "path": shown, "blocks": [_block(b) for b in index.blocks]},
                       ensure_ascii=False, separators=(",", ":"))
+    temporary = None
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".part")
         with os.fdopen(handle, "w", encoding="utf-8", errors="surrogatepass") as out:
             out.write(text)
-        os.replace(temporary, folder / f"{_key(shown, index.source)}.json")
+        os.replace(temporary, entry)
     except (OSError, UnicodeError):
-        try:
-            os.unlink(temporary)
-        except (OSError, UnboundLocalError):
-            pass
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
         return
-    _prune(folder)
+    _prune(entry.parent)
 
 
 def _prune(folder: Path) -> None:

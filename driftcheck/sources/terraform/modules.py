@@ -21,7 +21,7 @@ from driftcheck.model import InputError, Location
 from driftcheck.sources.terraform.options import RESOURCE_TYPE
 from driftcheck.sources import files
 from driftcheck.sources.terraform import index_cache
-from driftcheck.sources.terraform.syntax import MAX_TF_BYTES, Block, Expr, FileIndex, InputLimitError, index_file
+from driftcheck.sources.terraform.syntax import MAX_TF_BYTES, Block, Expr, FileIndex, InputLimitError
 
 MAX_SCOPES = 10_000  # module instances (by call path) in one root; past this the tree is refused
 _LOCAL_SOURCE = ("./", "../")
@@ -170,12 +170,8 @@ class ModuleTree:
             except SourceError as exc:
                 module.unreadable.append(InputError(exc.location or Location(shown), f"{exc.message}: the module is not evaluated"))
                 continue
-            cached = index_cache.load(shown, text)
-            if cached is not None:
-                module.files.append(cached)
-                continue
             try:
-                module.files.append(index_cache.stored(index_file(path, shown, text), shown))
+                module.files.append(index_cache.indexed(path, shown, text))
             except InputLimitError as exc:  # the evaluator still reads the file; driftcheck's index does not
                 error = InputError(exc.location or Location(shown), f"{exc.message}: driftcheck does not index this file")
                 module.limited.append(error)
