@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from driftcheck.check import run_check  # noqa: E402
 from driftcheck.live.fetch import AwsLiveReader, SnapshotLiveReader  # noqa: E402
 from driftcheck.live.session import AwsSettings  # noqa: E402
-from driftcheck.sources import SourceOptions, collect  # noqa: E402
+from driftcheck.sources.registry import SourceOptions, collect  # noqa: E402
 from tests.fake_imagebuilder import FakeImageBuilder  # noqa: E402
 
 ARN = "arn:aws:imagebuilder:us-east-1:111122223333:{}"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from driftcheck.sources import SourceOptions, collect  # noqa: E402
+from driftcheck.sources.registry import SourceOptions, collect  # noqa: E402
 from driftcheck.sources.cloudformation import CloudFormationOptions  # noqa: E402
 from driftcheck.sources.yaml_tree import DocumentError  # noqa: E402
 from driftcheck.sources.yaml_tree import load_text  # noqa: E402

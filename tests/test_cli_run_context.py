@@ -38,7 +38,7 @@ def test_secrets_on_the_command_line_are_masked_in_every_spelling():
 def test_help_loads_no_stage_of_the_check():
     code = ("import sys; sys.argv = ['driftcheck', '--help']\nfrom driftcheck.cli import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('boto3', 'jinja2', 'jsonschema', 'hcl2', 'tfparse', 'deepdiff', 'driftcheck.sources') if m in sys.modules]\n"
+            "heavy = [m for m in ('boto3', 'jinja2', 'jsonschema', 'hcl2', 'tfparse', 'deepdiff', 'tree_sitter', 'driftcheck.sources', 'driftcheck.sources.registry') if m in sys.modules]\n"
             "print('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "check" in out and "snapshot" in out and "baseline" in out

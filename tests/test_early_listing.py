@@ -9,7 +9,13 @@ import time
 
 import pytest
 
-import driftcheck.sources as sources
+import driftcheck.live.aws_reader as aws_reader
+import driftcheck.sources.registry as sources
+from driftcheck.live.aws_reader import AwsLiveReader
+from driftcheck.live.outcome import LiveStatus
+from driftcheck.live.session import AwsSettings
+from driftcheck.model import DeclaredPipeline, Location
+from driftcheck.sources.terraform.state import TerraformState
 from driftcheck.sources.terraform.estimate import declared_pipelines
 from tests.fake_imagebuilder import FakeImageBuilder
 from tests.tf_helpers import INFRA, RECIPE, resource
@@ -80,10 +86,7 @@ def test_five_blocks_or_a_for_each_are_looked_up_by_name_after_parsing(cli, tmp_
 def test_with_state_arns_are_read_as_before(cli, tmp_path, monkeypatch):
     """--state gives the pipelines ARNs: six of them get their Gets (below the ARN listing threshold), no listing."""
     root = tree(tmp_path / "tf", 6)
-    state = tmp_path / "terraform.tfstate"
-    state.write_text(json.dumps({"version": 4, "resources": [
-        {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": f"p{i}", "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
-         "instances": [{"attributes": {"arn": ARN.format(f"p{i}"), "name": f"p{i}"}}]} for i in range(6)]}))
+    state = state_file(tmp_path, 6)
     with FakeImageBuilder(page_size=2) as fake:
         live(fake, 6)
         seen = listed_during_collect(monkeypatch, fake, wait=0.5)
@@ -113,3 +116,63 @@ def test_the_estimate_counts_blocks_and_never_blocks_or_raises(tmp_path):
     (tmp_path / "a" / "notes.txt").write_text('resource "aws_imagebuilder_image_pipeline" "x" {}')
     os.mkfifo(tmp_path / "a" / "pipe.tf")  # would block a reader: skipped
     assert declared_pipelines([str(tmp_path / "a"), str(tmp_path / "a" / "main.tf"), str(tmp_path / "missing")]) == 6
+
+
+def state_file(tmp_path, count: int):
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(json.dumps({"version": 4, "resources": [
+        {"mode": "managed", "type": "aws_imagebuilder_image_pipeline", "name": f"p{i}", "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+         "instances": [{"attributes": {"arn": ARN.format(f"p{i}"), "name": f"p{i}"}}]} for i in range(count)]}))
+    return state
+
+
+def test_with_a_state_of_twenty_pipelines_their_arn_listing_starts_before_parsing(cli, tmp_path, monkeypatch):
+    """The state names 20 pipeline ARNs in one region, the reader's threshold for listing instead of Gets: that
+    listing starts before the declarations are parsed, and the requests are the ones it would make after."""
+    root = tree(tmp_path / "tf", 20)
+    state = state_file(tmp_path, 20)
+    real_collect = sources.collect
+    with FakeImageBuilder(page_size=10) as fake:
+        live(fake, 20)
+        seen = listed_during_collect(monkeypatch, fake, wait=30)
+        run = cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1", "--state", str(state))
+        assert seen == [True]
+        assert run.exit_code == 0, run.stderr
+        assert run.report["summary"]["in_sync"] == 20
+        assert (len(fake.calls("ListImagePipelines")), fake.calls("GetImagePipeline")) == (2, [])  # 20 ARNs, 10 a page
+    monkeypatch.setattr(sources, "collect", real_collect)
+    with FakeImageBuilder(page_size=10) as fake:  # the same run, the listing not started early: the same requests
+        live(fake, 20)
+        monkeypatch.setattr(aws_reader.AwsLiveReader, "prefetch_arns", lambda self, region, arns: None)
+        again = cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1", "--state", str(state))
+        assert again.exit_code == 0, again.stderr
+        assert (len(fake.calls("ListImagePipelines")), fake.calls("GetImagePipeline")) == (2, [])
+    assert again.report["pipelines"] == run.report["pipelines"]
+
+
+def test_an_early_arn_listing_serves_only_pipelines_among_its_arns(tmp_path):
+    """A region's ARN-known pipelines not all among the ARNs listed early get a listing of their own (and a missing
+    one its Get): nothing is taken from a listing that was not looking for it."""
+    with FakeImageBuilder(page_size=10) as fake:
+        live(fake, 25)
+        reader = AwsLiveReader(AwsSettings(region="us-east-1", endpoint_url=fake.url))
+        reader.prefetch_arns("us-east-1", [ARN.format(f"p{i}") for i in range(20)])
+        wanted = [DeclaredPipeline(id=f"p{i}", name=f"p{i}", source_kind="driftcheck", location=Location("p.yaml", 1), fields={},
+                                   region="us-east-1", arn=ARN.format(f"p{i}")) for i in range(26)]  # p25 does not exist
+        result = reader.read(wanted, unmanaged=False)
+        reader.close()
+    statuses = {key: outcome.status for key, outcome in result.outcomes.items()}
+    assert sum(s is LiveStatus.FOUND for s in statuses.values()) == 25
+    assert [k for k, s in statuses.items() if s is LiveStatus.MISSING] == [wanted[25].key]
+    assert len(fake.calls("GetImagePipeline")) == 1  # p25 only: not in any page read
+
+
+def test_the_states_pipeline_arns():
+    state = TerraformState(instances={
+        "aws_imagebuilder_image_pipeline.a": {"arn": ARN.format("a")},
+        'module.m.aws_imagebuilder_image_pipeline.b["x.y"]': {"arn": ARN.format("b")},
+        "aws_imagebuilder_image_recipe.r": {"arn": "arn:aws:imagebuilder:us-east-1:1:image-recipe/r/1.0.0"},
+        "aws_imagebuilder_image_pipeline.unknown": {"arn": None},
+        "data.aws_imagebuilder_image_pipeline.d": {"arn": ARN.format("d")},
+    })
+    assert state.pipeline_arns() == [ARN.format("a"), ARN.format("b")]

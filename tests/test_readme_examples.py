@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from driftcheck.model import Unresolved
-from driftcheck.sources import SourceOptions, collect
+from driftcheck.sources.registry import SourceOptions, collect
 from driftcheck.sources.cloudformation import CloudFormationOptions
 from tests.conftest import ROOT
 

@@ -155,7 +155,7 @@ def test_a_failing_source_is_an_input_error_and_the_other_sources_still_run(tmp_
     def crash(self, items):
         raise ValueError("source bug\nsecond line")
 
-    monkeypatch.setattr("driftcheck.sources.PipelineFileSource.collect", crash)
+    monkeypatch.setattr("driftcheck.sources.registry.PipelineFileSource.collect", crash)
     result = run("check", str(DEMO_PINNED), str(DEMO_CFN), "--live", str(DEMO_LIVE), "--report", f"json={tmp_path / 'r.json'}")
     assert result.exit_code == 2
     document = read_json(tmp_path / "r.json")
@@ -406,7 +406,7 @@ def test_a_symlink_loop_inside_a_scanned_directory_is_skipped(tmp_path):
 
 
 def test_an_oversized_template_is_refused_without_being_parsed(tmp_path, monkeypatch):
-    monkeypatch.setattr("driftcheck.sources.MAX_FILE_BYTES", 64)
+    monkeypatch.setattr("driftcheck.sources.registry.MAX_FILE_BYTES", 64)
     big = tmp_path / "big.yaml"
     big.write_text(PIPELINE_FILE + "#" * 100 + "\n")
     result = run("check", str(big), "--live", str(DEMO_LIVE))

@@ -17,7 +17,8 @@ import tfparse
 from driftcheck.frozen import thaw
 from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult
-from driftcheck.sources.terraform import TerraformOptions, TerraformSource
+from driftcheck.sources.terraform import TerraformOptions
+from driftcheck.sources.terraform.source import TerraformSource
 from driftcheck.sources.terraform.state import load_state
 
 INFRA = "arn:aws:imagebuilder:us-east-1:111122223333:infrastructure-configuration/infra"

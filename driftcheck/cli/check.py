@@ -175,25 +175,50 @@ def _inputs(paths: tuple[str, ...], declaration: dict[str, Any], extra: tuple[Pa
     return files + [str(p) for p in extra if p is not None]
 
 
+def _start_evaluation_early(paths: tuple[str, ...], options: dict[str, Any]) -> None:
+    """A run of one Terraform directory, with neither a configuration file (which may name other paths and
+    variables) nor --var/--var-file: its evaluator child starts now, before the other stages are imported, with the
+    request the Terraform source will make (prefetch.py; a different request stops it unused)."""
+    if len(paths) != 1 or options.get("config_file") is not None or options["var"] or options["var_file"]:
+        return
+    if any(Path(name).exists() for name in CONFIG_NAMES) or not Path(paths[0]).is_dir():
+        return
+    from driftcheck.sources.terraform import TerraformOptions
+    from driftcheck.sources.terraform.prefetch import start_early
+
+    start_early(Path(paths[0]).resolve(), TerraformOptions(workspace=options["workspace"]))
+
+
 def _prefetching_reader(settings: Any, targets: list[Any], unmanaged: bool, regions: tuple[str, ...], progress: Any,
                         paths: Any, state: Any) -> Any:
-    """For a one-account run whose complete listings will be read anyway, its reader is made now and starts them,
-    so they overlap parsing the declarations (None otherwise): with --unmanaged every region of the run; without
-    --state (which gives pipelines ARNs, read otherwise), when the Terraform files hold more pipeline blocks than
-    the reader looks up by name, the run's first region."""
+    """For a one-account run whose listings will be read anyway, its reader is made now and starts them, so they
+    overlap parsing the declarations (None otherwise): with --unmanaged the complete listing of every region of the
+    run; with --state, the listing for the state's pipeline ARNs in each region that holds ARN_LIST_THRESHOLD of
+    them or more; otherwise, when the Terraform files hold more pipeline blocks than the reader looks up by name,
+    the complete listing of the run's first region."""
     if settings is None or targets:
         return None
-    from driftcheck.live.aws_reader import NAME_FILTER_LIMIT
+    from driftcheck.live.aws_reader import ARN_LIST_THRESHOLD, NAME_FILTER_LIMIT
+    from driftcheck.live.fetch import AwsLiveReader, arn_region
     from driftcheck.sources.terraform.estimate import declared_pipelines
 
     if unmanaged:
         wanted = regions or (None,)
-    elif not state and declared_pipelines(paths) > NAME_FILTER_LIMIT:
+    elif state is not None:  # the state's pipeline ARNs, by region: the listing the reader would make for them
+        by_region: dict[str | None, list[str]] = {}
+        for arn in state.pipeline_arns():
+            by_region.setdefault(arn_region(arn), []).append(arn)
+        listed = {region: arns for region, arns in by_region.items() if len(arns) >= ARN_LIST_THRESHOLD}
+        if not listed:
+            return None
+        reader = AwsLiveReader(settings, regions=regions, progress=progress)
+        for region, arns in listed.items():
+            reader.prefetch_arns(region, arns)
+        return reader
+    elif declared_pipelines(paths) > NAME_FILTER_LIMIT:
         wanted = regions[:1] or (None,)
     else:
         return None
-    from driftcheck.live.fetch import AwsLiveReader
-
     reader = AwsLiveReader(settings, regions=regions, progress=progress)
     reader.prefetch(wanted)
     return reader
@@ -221,8 +246,9 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     which), 2 trouble (bad usage, input or config file, or a pipeline that could not be checked).
     """
     started_at, started = datetime.now(timezone.utc), time.monotonic()
+    _start_evaluation_early(paths, options)
     setup_logging(debug, verbose)
-    from driftcheck.cli.options import live_regions, read_progress, split_regions
+    from driftcheck.cli.options import live_regions, read_progress, read_state_option, split_regions
 
     regions, region = split_regions(region)
     from driftcheck.baseline import load_baseline
@@ -231,7 +257,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     from driftcheck.live.fetch import LiveReader, SnapshotLiveReader
     from driftcheck.policy import Policy, fail_on_option, parse_fail_on
     from driftcheck.policy import exit_code as policy_exit_code
-    from driftcheck.sources import collect
+    from driftcheck.sources.registry import collect
 
     links = render_options(options.pop("source_url"), options.pop("console_links"))
     config_path: Path | None = options.pop("config_file")
@@ -273,8 +299,9 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     regions = live_regions(regions, all_regions, settings)
     declaration = pop_declaration(options)
     progress = read_progress(quiet, verbose or debug)
-    early = _prefetching_reader(settings, targets, unmanaged, regions, progress, paths, declaration["state"])
-    declared = collect(paths, source_options(declaration, region, profile, settings))
+    state_read = read_state_option(declaration)
+    early = _prefetching_reader(settings, targets, unmanaged, regions, progress, paths, state_read[0])
+    declared = collect(paths, source_options(declaration, region, profile, settings, state_read))
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else live_reader(
         settings, targets, declared.pipelines, regions=regions, progress=progress, early=early)
     try:

@@ -1,5 +1,5 @@
 """Options shared by the commands that read declarations and AWS (check, snapshot), and what they build:
-the source options for :func:`driftcheck.sources.collect` and the AWS settings for the live readers.
+the source options for :func:`driftcheck.sources.registry.collect` and the AWS settings for the live readers.
 
 Option definitions import nothing heavy; the builders import the stages they feed when they run.
 """
@@ -19,7 +19,7 @@ from driftcheck.errors import UsageError
 
 if TYPE_CHECKING:
     from driftcheck.live.session import AwsSettings
-    from driftcheck.sources import SourceOptions
+    from driftcheck.sources.registry import SourceOptions
     from driftcheck.sources.cloudformation import StackBinding
 
 DECLARATION_OPTIONS = ("var", "var_file", "state", "workspace", "account_id", "stack_name", "stacks", "exports")
@@ -194,12 +194,20 @@ def default_region(region: str | None, profile: str | None) -> str | None:
         return None
 
 
-def source_options(declaration: dict[str, Any], region: str | None, profile: str | None, settings: AwsSettings | None) -> SourceOptions:
-    """What the sources need from the command line: variables, var files, state, stacks, CloudFormation pseudo-parameters."""
-    from driftcheck.sources import TFVARS_SUFFIXES, SourceOptions
+def read_state_option(declaration: dict[str, Any]) -> tuple[Any, Any]:
+    """``--state`` read once (a TerraformState, or None and the InputError a malformed one is; (None, None) without it)."""
+    from driftcheck.sources.terraform.state import read_state
+
+    return read_state(declaration["state"]) if declaration["state"] else (None, None)
+
+
+def source_options(declaration: dict[str, Any], region: str | None, profile: str | None, settings: AwsSettings | None,
+                   state_read: tuple[Any, Any] | None = None) -> SourceOptions:
+    """What the sources need from the command line: variables, var files, state, stacks, CloudFormation pseudo-parameters.
+    ``state_read``: :func:`read_state_option`'s answer when the caller read the state already."""
+    from driftcheck.sources.registry import TFVARS_SUFFIXES, SourceOptions
     from driftcheck.sources.cloudformation import CloudFormationOptions
     from driftcheck.sources.terraform import TerraformOptions
-    from driftcheck.sources.terraform.state import read_state
 
     var_files = tuple(declaration["var_file"])
     variables = parse_pairs(declaration["var"])
@@ -207,7 +215,7 @@ def source_options(declaration: dict[str, Any], region: str | None, profile: str
     if stacks and settings is None:
         raise UsageError("--stack reads the deployed stack from AWS, which --live (offline) rules out")
     # a malformed --state is an input error, and the state is absent: what it would resolve is unresolved
-    state, state_error = read_state(declaration["state"]) if declaration["state"] else (None, None)
+    state, state_error = state_read if state_read is not None else read_state_option(declaration)
     return SourceOptions(
         errors=(state_error,) if state_error is not None else (),
         terraform=TerraformOptions(

@@ -30,7 +30,7 @@ def snapshot(paths, region, profile, endpoint_url, max_attempts, timeout, debug,
     from driftcheck.live.fetch import AwsLiveReader, response_file_name
     from driftcheck.live.session import AwsCallError
     from driftcheck.safe_text import one_line
-    from driftcheck.sources import collect
+    from driftcheck.sources.registry import collect
 
     setup_logging(debug, verbose)
     from driftcheck.cli.options import live_regions, split_regions

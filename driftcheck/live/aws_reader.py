@@ -119,6 +119,7 @@ class AwsLiveReader:
         self._lock = threading.Lock()
         self._complete: dict[str | None, _Once] = {}
         self._prefetched: set[str | None] = set()
+        self._arn_prefetched: dict[str | None, tuple[frozenset[str], Future[_Listing]]] = {}
         account = getattr(settings, "account", None)
         self._label = f"{account}/" if account else ""
         self._pools: dict[str, ThreadPoolExecutor] = {}
@@ -189,6 +190,17 @@ class AwsLiveReader:
                 self._prefetched.add(region)
             self._pool("list").submit(self.complete_listing, region)
 
+    def prefetch_arns(self, region: str | None, arns: Iterable[str]) -> None:
+        """Start the listing for these ARN-known pipelines of one region now (the state's, while the declarations are
+        parsed); :meth:`read` uses it for the region's ARN-known pipelines when they are all among these ARNs."""
+        name = self.region_of(region)
+        wanted = frozenset(arns)
+        pool = self._pool("list")
+        with self._lock:
+            if name in self._arn_prefetched:
+                return
+            self._arn_prefetched[name] = (wanted, pool.submit(self._arn_listing, name, wanted))
+
     def complete_listing(self, region: str | None) -> list[Mapping[str, Any]]:
         """Every pipeline of the region, read once per reader whoever asks first (prefetch, read, a name lookup)."""
         name = self.region_of(region)
@@ -226,7 +238,15 @@ class AwsLiveReader:
         """The region's complete listing when it is needed or already under way; else one for its ARN-known pipelines."""
         if plan.complete:
             return _Listing(self.complete_listing(plan.name), complete=True)
-        wanted = {str(p.arn) for p in plan.arns}
+        wanted = frozenset(str(p.arn) for p in plan.arns)
+        with self._lock:
+            early = self._arn_prefetched.pop(plan.name, None)
+        if early is not None and wanted <= early[0]:
+            return early[1].result()  # the same kind of listing, for these ARNs and maybe a few more
+        return self._arn_listing(plan.name, wanted)
+
+    def _arn_listing(self, region: str | None, wanted: frozenset[str]) -> _Listing:
+        """Pages of the region until every wanted ARN was seen, or ``len(wanted) // ARN_PIPELINES_PER_PAGE + 1`` pages."""
         budget = len(wanted) // ARN_PIPELINES_PER_PAGE + 1
         stopped = [False]
 
@@ -234,7 +254,7 @@ class AwsLiveReader:
             stopped[0] = pages >= budget or wanted <= {str(item.get("arn")) for item in found}
             return stopped[0]
 
-        items = list_pipelines(self.settings, self.client(plan.name), on_page=self._count_pages(plan.name), enough=enough)
+        items = list_pipelines(self.settings, self.client(region), on_page=self._count_pages(region), enough=enough)
         return _Listing(items, complete=not stopped[0])
 
     def _find_by_name(self, region: str | None, pipeline: DeclaredPipeline) -> LiveOutcome:

@@ -16,9 +16,11 @@ evaluator that Trivy uses. Its known traps are handled here:
 
 A declared pipeline block never silently disappears: when its count or for_each cannot be evaluated
 it is reported as an error naming what is unknown.
+
+The source itself is :class:`driftcheck.sources.terraform.source.TerraformSource`; this package imports only its
+options, so that starting the evaluator early (prefetch.py) does not import the whole source.
 """
 
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
-from driftcheck.sources.terraform.source import TerraformSource
 
-__all__ = ["RESOURCE_TYPE", "TerraformOptions", "TerraformSource"]
+__all__ = ["RESOURCE_TYPE", "TerraformOptions"]

@@ -29,7 +29,7 @@ from typing import Any
 
 from driftcheck.sources.terraform.modules import Scope
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, is_pipeline
-from driftcheck.sources.terraform.syntax import Block
+from driftcheck.sources.terraform.index_model import Block
 from driftcheck.sources.terraform.tfparse_process import CHUNK_MARKER as MARKER
 
 CHUNK_SIZE = 10  # entries per copy: tfparse's cost per instance grows with the slice it copies, and per block below ~5

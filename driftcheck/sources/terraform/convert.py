@@ -10,7 +10,7 @@ from driftcheck.fields import NO_DEFAULT, FieldSpec, TfMode
 from driftcheck.model import Location, Unresolved
 from driftcheck.sources.terraform.knowledge import NOT_FOUND, Knowledge
 from driftcheck.sources.terraform.modules import Scope, call_input
-from driftcheck.sources.terraform.syntax import Block, Expr
+from driftcheck.sources.terraform.index_model import Block, Expr
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -32,8 +32,10 @@ from driftcheck.sources import files
 from driftcheck.sources.terraform.chunks import Batch, Chunking, Unchunk, batches, copy_text, unchunk
 from driftcheck.sources.terraform.modules import ModuleTree, display
 from driftcheck.sources.terraform.options import TerraformOptions, is_pipeline
-from driftcheck.sources.terraform.tfparse_process import EvaluatorError, EvaluatorLimit, load_from_path, prefetch
-from driftcheck.sources.terraform.syntax import Block, dynamic_blocks_last_lines, has_dynamic_before_static
+from driftcheck.sources.terraform.prefetch import tfparse_kwargs
+from driftcheck.sources.terraform.tfparse_process import EvaluatorError, EvaluatorLimit, load_from_path
+from driftcheck.sources.terraform.index_model import Block
+from driftcheck.sources.terraform.syntax import dynamic_blocks_last_lines, has_dynamic_before_static
 from driftcheck.sources.terraform.variables import RootVariables, VarFile, bad_var_file, collect_variables
 
 _DIAGNOSTIC = re.compile(r"(?P<file>[^\s:][^:]*?):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
@@ -148,7 +150,7 @@ def _evaluate(
     result.errors.extend(variables.errors)
     var_files = list(variables.files)
     while True:
-        kwargs = _tfparse_kwargs(options, [v.path for v in var_files], tf_root)
+        kwargs = tfparse_kwargs(options, [v.path for v in var_files], tf_root)
         try:
             result.document = load_from_path(str(tf_root), stop_on_hcl_error=True, drop_chunked_for_each=chunked, **kwargs)
             break
@@ -175,32 +177,6 @@ def _evaluate(
     if probes:
         _read_probes(result)
     return result
-
-
-def _tfparse_kwargs(options: TerraformOptions, var_files: list[Path], tf_root: Path) -> dict[str, Any]:
-    return dict(allow_downloads=False, workspace_name=options.workspace, vars_paths=[os.path.relpath(v, tf_root) for v in var_files])
-
-
-_NEEDS_A_COPY = re.compile(r"^\s*(?:count|for_each|module|dynamic|validation)\b", re.MULTILINE)
-
-
-def start_early(root: Path, options: TerraformOptions) -> None:
-    """Start the evaluation of the root as it is, while the syntax index is built, when the root looks like one that
-    needs no working copy (no count, for_each, module, dynamic or validation at the start of a line of its .tf files)
-    and no variables only known later. The evaluation asked for later uses it only if its request is exactly this
-    one (tfparse_process.prefetch); otherwise it is stopped."""
-    if options.variables or any(k.startswith("TF_VAR_") for k in os.environ) or (root / ".terraform" / "modules").exists():
-        return
-    try:
-        for path in root.glob("*.tf"):
-            if path.stat().st_size > 2 * 1024 * 1024 or _NEEDS_A_COPY.search(path.read_text(encoding="utf-8", errors="replace")):
-                return
-    except OSError:
-        return
-    auto = [root / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (root / n).is_file()]
-    auto += sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name)
-    var_files = [Path(os.path.abspath(p)) for p in [*auto, *options.var_files]]
-    prefetch(str(root), stop_on_hcl_error=True, **_tfparse_kwargs(options, var_files, root))
 
 
 def _read_probes(result: Evaluation) -> None:

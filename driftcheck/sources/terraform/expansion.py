@@ -16,7 +16,7 @@ from typing import Any
 
 from driftcheck.model import Location
 from driftcheck.sources.terraform.evaluate import MISSING
-from driftcheck.sources.terraform.syntax import Expr
+from driftcheck.sources.terraform.index_model import Expr
 
 MAX_INSTANCES = 10_000  # instances of one block in one module instance; past this the block is an error
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from driftcheck.fields import FieldSpec, pipeline_model
 from driftcheck.model import IgnoreRule, Location
-from driftcheck.sources.terraform.syntax import Block
+from driftcheck.sources.terraform.index_model import Block
 
 _STEP = re.compile(r'\s*(?:\.?\s*(?P<name>[A-Za-z_][\w-]*)|\[\s*(?P<index>"(?:[^"\\]|\\.)*"|\d+|\*)\s*\])')
 

@@ -14,7 +14,9 @@ the least recently used go first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import tempfile
@@ -22,25 +24,26 @@ import time
 from pathlib import Path
 from typing import Any
 
-import hcl2
-import lark
-
 from driftcheck import __version__, user_cache
 from driftcheck.model import Location
-from driftcheck.sources.terraform import hcl_parser, syntax
-from driftcheck.sources.terraform.syntax import Block, Expr, FileIndex, Reference, index_file
+from driftcheck.sources.terraform.index_model import Block, Expr, FileIndex, Reference
+from driftcheck.sources.terraform.syntax import index_file
 
 FORMAT = 1
 MAX_ENTRIES = 4096
 _pruned: set[Path] = set()  # cache folders already pruned by this process
 
 
+_INDEXING_CODE = ("syntax.py", "index_model.py", "tree_sitter_index.py", "hcl2_index.py", "hcl_parser.py", "index_cache.py")
+_PARSERS = ("python-hcl2", "lark", "tree-sitter", "tree-sitter-hcl")
+
+
 def _code_digest() -> str:
     """The indexing code itself is part of the key: a changed index never comes from an older driftcheck."""
     digest = hashlib.sha256()
-    for code in (syntax.__file__, hcl_parser.__file__, __file__):
+    for name in _INDEXING_CODE:
         try:
-            digest.update(Path(code).read_bytes())
+            digest.update(Path(__file__).with_name(name).read_bytes())
         except (OSError, TypeError):
             digest.update(__version__.encode())
     return digest.hexdigest()
@@ -49,9 +52,20 @@ def _code_digest() -> str:
 CODE = _code_digest()
 
 
+@functools.lru_cache(maxsize=1)
+def _parser_versions() -> tuple[str, ...]:
+    versions = []
+    for name in _PARSERS:  # read from the installed metadata: importing python-hcl2 and Lark costs a tenth of a second
+        try:
+            versions.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{name}: unknown")
+    return tuple(versions)
+
+
 def _key(shown: str, source: str) -> str:
     digest = hashlib.sha256()
-    for part in (f"driftcheck-index-{FORMAT}", CODE, hcl2.__version__, lark.__version__, shown, source):
+    for part in (f"driftcheck-index-{FORMAT}", CODE, *_parser_versions(), shown, source):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()

@@ -14,7 +14,7 @@ from typing import Any
 
 from driftcheck.sources.terraform.evaluate import Evaluation
 from driftcheck.sources.terraform.modules import Scope, call_input
-from driftcheck.sources.terraform.syntax import Expr, Reference
+from driftcheck.sources.terraform.index_model import Expr, Reference
 from driftcheck.sources.terraform.state import TerraformState
 
 INSTANCE_KEY = re.compile(r'\[[^\]]*\]')

@@ -21,7 +21,8 @@ from driftcheck.model import InputError, Location
 from driftcheck.sources.terraform.options import RESOURCE_TYPE
 from driftcheck.sources import files
 from driftcheck.sources.terraform import index_cache
-from driftcheck.sources.terraform.syntax import MAX_TF_BYTES, Block, Expr, FileIndex, InputLimitError
+from driftcheck.sources.terraform.index_model import Block, Expr, FileIndex
+from driftcheck.sources.terraform.syntax import MAX_TF_BYTES, InputLimitError
 
 MAX_SCOPES = 10_000  # module instances (by call path) in one root; past this the tree is refused
 _LOCAL_SOURCE = ("./", "../")
@@ -41,13 +42,20 @@ class Module:
     unreadable: list[InputError] = field(default_factory=list)
     limited: list[InputError] = field(default_factory=list)  # files past the nesting limit: not indexed, still evaluated
     overrides: list[FileIndex] = field(default_factory=list)  # override files, already merged into the blocks above
+    _by_type: dict[str, list[Block]] | None = field(default=None, repr=False, compare=False)
 
     def blocks(self, block_type: str) -> Iterator[Block]:
-        """Top-level blocks of one type, across the module's files."""
-        for file_index in self.files:
-            for block in file_index.blocks:
-                if block.type == block_type:
-                    yield block
+        """Top-level blocks of one type, across the module's files (grouped once: asked for per pipeline)."""
+        if self._by_type is None:
+            self._by_type = {}
+            for file_index in self.files:
+                for block in file_index.blocks:
+                    self._by_type.setdefault(block.type, []).append(block)
+        return iter(self._by_type.get(block_type, ()))
+
+    def files_changed(self) -> None:
+        """The module's files or their blocks were changed (override files merged): group the blocks again."""
+        self._by_type = None
 
     def variable(self, name: str) -> Block | None:
         """The `variable` block of that name."""
@@ -203,6 +211,7 @@ class ModuleTree:
                 replaced = {nested.type for nested in block.blocks}
                 base.blocks = [nested for nested in base.blocks if nested.type not in replaced] + list(block.blocks)
         module.overrides = overrides
+        module.files_changed()
 
     def _duplicates(self, module: Module) -> None:
         """Two blocks with one address in one module: an input error at both lines, as Terraform refuses it."""

@@ -12,7 +12,7 @@ from driftcheck.sources.terraform.evaluate import PROBE_PREFIX, Probe
 from driftcheck.sources.terraform.modules import ModuleTree, Scope
 from driftcheck.sources.terraform.options import is_pipeline
 from driftcheck.sources.terraform.state import TerraformState
-from driftcheck.sources.terraform.syntax import Block
+from driftcheck.sources.terraform.index_model import Block
 
 log = logging.getLogger(__name__)
 META = ("count", "for_each")

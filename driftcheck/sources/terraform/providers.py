@@ -11,7 +11,7 @@ from driftcheck.model import Location, ProviderAccount, Unresolved
 from driftcheck.sources.terraform.convert import Converter, looks_unknown, tf_string
 from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, Knowledge
 from driftcheck.sources.terraform.modules import Scope
-from driftcheck.sources.terraform.syntax import Block
+from driftcheck.sources.terraform.index_model import Block
 
 
 PROVIDER_PAIR = re.compile(r'"?(?P<key>[A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)?)"?\s*[=:]\s*(?P<value>[A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)?)')

@@ -24,7 +24,8 @@ from driftcheck.model import DeclaredPipeline, InputError, Location, Unresolved
 from driftcheck.sources.base import SourceResult
 from driftcheck.sources.terraform import chunks
 from driftcheck.sources.terraform.convert import Converter, collect_ids
-from driftcheck.sources.terraform.evaluate import Evaluation, check_module_syntax, evaluate, start_early
+from driftcheck.sources.terraform.evaluate import Evaluation, check_module_syntax, evaluate
+from driftcheck.sources.terraform.prefetch import start_early
 from driftcheck.sources.terraform.expansion import Expansion, validate
 from driftcheck.sources.terraform.ignore_rules import ignore_tags_rules, lifecycle_rules, lifecycle_rules_of_value
 from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, NOT_FOUND, Knowledge
@@ -32,7 +33,7 @@ from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, disp
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
 from driftcheck.sources.terraform.plan import META, is_pipeline, passes, probes, state_rewrites
 from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_account, provider_for, provider_syntax, tags_all
-from driftcheck.sources.terraform.syntax import Block, Expr
+from driftcheck.sources.terraform.index_model import Block, Expr
 from driftcheck.sources.terraform.templates import inline_templates
 from driftcheck.sources.terraform.variables import hcl_string
 from driftcheck.sources.terraform.tfparse_process import EvaluatorLimit, cancel_prefetches

@@ -42,6 +42,10 @@ def _index_suffix(index: Any) -> str:
     return f'[{json.dumps(index)}]'
 
 
+_INSTANCE = r"[^.\[]+(?:\[[^\]]*\])?"  # a name and its instance key, if any
+_PIPELINE_ADDRESS = re.compile(rf"^(?:module\.{_INSTANCE}\.)*aws_imagebuilder_image_pipeline\.{_INSTANCE}$")
+
+
 @dataclass(frozen=True)
 class TerraformState:
     """Attributes of every resource instance, keyed by full address (``module.m.aws_x.y["k"]``)."""
@@ -52,6 +56,14 @@ class TerraformState:
     def attributes(self, address: str) -> Mapping[str, Any] | None:
         """The attributes of one instance, or None."""
         return self.instances.get(address)
+
+    def pipeline_arns(self) -> list[str]:
+        """The ARN of every ``aws_imagebuilder_image_pipeline`` instance the state holds, in address order."""
+        return [
+            str(attributes["arn"])
+            for address, attributes in sorted(self.instances.items())
+            if _PIPELINE_ADDRESS.match(address) and str(attributes.get("arn", "")).startswith("arn:")
+        ]
 
     def instance_keys(self, resource_address: str) -> list[str]:
         """Addresses of every instance of a resource (``aws_x.y`` -> ``aws_x.y["a"]``, ``aws_x.y[0]``...)."""

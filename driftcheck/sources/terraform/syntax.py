@@ -1,4 +1,4 @@
-"""A syntax-level index of Terraform files, built with python-hcl2.
+"""The syntax index of Terraform files: where each attribute is written and which references it makes.
 
 tfparse evaluates Terraform (see evaluate.py) but says neither where each attribute is written nor
 which expressions it could not evaluate: an unknown variable can come back as null, as the raw
@@ -6,275 +6,26 @@ template text, or make a dynamic block vanish. This index fills both gaps from t
 for every block it records the line of each attribute and nested block, and every reference
 (``var.x``, ``local.y``, ``aws_x.y.arn``, ``data.t.n.attr``, ``module.m.out``...) each expression makes.
 The Terraform source then decides knownness from references, never from evaluated values.
+
+The index (index_model.py) is built by tree-sitter-hcl (tree_sitter_index.py); a file tree-sitter finds an error
+in is parsed by python-hcl2 (hcl2_index.py), which gives the same index or the syntax error. This module also
+holds the input limits, the reordering of dynamic blocks for tfparse, and the variable-file readers.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from lark import Token, Tree
-from lark.exceptions import LarkError
-
 from driftcheck.errors import SourceError
 from driftcheck.model import Location
-from driftcheck.sources.terraform import hcl_parser
-from driftcheck.sources.terraform.hcl_parser import position
+from driftcheck.sources.terraform import tree_sitter_index
+from driftcheck.sources.terraform.index_model import Block, FileIndex
 
-KNOWN_ROOTS = {"var", "local", "module", "data", "each", "count", "path", "terraform", "self"}
-# Functions whose result Terraform only knows when it applies: recorded as a pseudo-reference ``name()``.
-APPLY_TIME_FUNCTIONS = frozenset({"timestamp", "uuid", "bcrypt"})
-_TEMPLATE_PART = re.compile(r"(?<![$])\$\{~?(?P<interp>[^}]*)\}|(?<![%])%\{~?(?P<directive>[^}]*)\}")
-_RESOURCE_TYPE = re.compile(r"^[a-z][a-z0-9]*_[a-z0-9_]+$")
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One traversal an expression makes: ``("var", "name")``, ``("aws_x", "y", "[0]", "arn")``..."""
-
-    steps: tuple[str, ...]
-
-    @property
-    def root(self) -> str:
-        """The first step: var, local, module, data, each, count... or a resource type."""
-        return self.steps[0]
-
-    def __str__(self) -> str:
-        text = ""
-        for step in self.steps:
-            text += step if step.startswith("[") or not text else f".{step}"
-        return text
-
-
-@dataclass
-class Expr:
-    """An attribute's expression: its line, its source text and the references it makes.
-
-    ``members`` holds the attributes of an object literal (``{ name = "core", id = var.x }``), each an
-    Expr of its own, so that one attribute's knownness does not depend on its siblings'.
-    ``span`` is the character range of the whole attribute (``name = value``) in its file.
-    """
-
-    line: int
-    text: str
-    references: tuple[Reference, ...]
-    members: dict[str, "Expr"] = field(default_factory=dict)
-    span: tuple[int, int] = (0, 0)
-    value_span: tuple[int, int] = (0, 0)  # where ``text`` is in the file: text == source[start:end]
-
-
-@dataclass
-class Block:
-    """A block with its labels, attributes and nested blocks (``dynamic`` blocks kept as such)."""
-
-    type: str
-    labels: tuple[str, ...]
-    location: Location
-    attributes: dict[str, Expr] = field(default_factory=dict)
-    blocks: list["Block"] = field(default_factory=list)
-    span: tuple[int, int] = (0, 0)  # character offsets of the whole block in its file
-
-    def nested(self, block_type: str) -> list["Block"]:
-        """Nested blocks of one type, in order."""
-        return [block for block in self.blocks if block.type == block_type]
-
-
-@dataclass
-class FileIndex:
-    """Every top-level block of one file, and the file's text."""
-
-    path: Path
-    blocks: list[Block]
-    source: str = ""
-
-
-def _text(token: Any) -> str:
-    return str(token)
-
-
-def _label(node: Any) -> str:
-    if isinstance(node, Token):
-        return str(node)
-    parts = [str(child) for child in node.scan_values(lambda v: isinstance(v, Token))]
-    return "".join(p for p in parts if p != '"')
-
-
-class _Collector:
-    """Collects the references an expression subtree makes, ignoring for-expression iterators."""
-
-    def __init__(self, local_names: frozenset[str]) -> None:
-        self.local_names = set(local_names)
-        self.found: list[Reference] = []
-
-    def chain(self, node: Any) -> list[str] | None:
-        if not isinstance(node, Tree):
-            return None
-        if node.data == "expr_term" and len(node.children) == 1:
-            child = node.children[0]
-            if isinstance(child, Tree) and child.data == "identifier":
-                return [_text(child.children[0])]
-            return self.chain(child)
-        if node.data == "identifier":
-            return [_text(node.children[0])]
-        if node.data == "get_attr_expr_term":
-            base = self.chain(node.children[0])
-            attr = node.children[1]
-            name = [_text(t) for t in attr.scan_values(lambda v: isinstance(v, Token) and v != ".")]
-            return None if base is None else base + name[-1:]
-        if node.data == "index_expr_term":
-            base = self.chain(node.children[0])
-            index = node.children[1]
-            literal = _literal_index(index)
-            if literal is None:
-                self.visit(index)  # references inside the index expression still count
-            return None if base is None else base + [literal or "[*]"]
-        if node.data in ("attr_splat_expr_term", "full_splat_expr_term"):
-            base = self.chain(node.children[0])
-            return None if base is None else base + ["[*]"]
-        return None
-
-    def visit(self, node: Any) -> None:
-        if isinstance(node, Token) and node.type.startswith("HEREDOC"):
-            self.visit_template(str(node))
-            return
-        if not isinstance(node, Tree):
-            return
-        if node.data == "function_call":
-            names = [c for c in node.children if isinstance(c, Tree) and c.data == "identifier"]
-            if len(names) == 1 and _text(names[0].children[0]) in APPLY_TIME_FUNCTIONS:
-                self.found.append(Reference((f"{_text(names[0].children[0])}()",)))
-        if node.data in ("for_tuple_expr", "for_object_expr"):
-            for intro in node.find_data("for_intro"):
-                for child in intro.children:
-                    if isinstance(child, Tree) and child.data == "identifier":
-                        self.local_names.add(_text(child.children[0]))
-        steps = self.chain(node) if node.data in (
-            "expr_term",
-            "get_attr_expr_term",
-            "index_expr_term",
-            "attr_splat_expr_term",
-            "full_splat_expr_term",
-        ) else None
-        if steps:
-            self.record(steps)
-            return
-        for child in node.children:
-            self.visit(child)
-
-    def visit_template(self, text: str) -> None:
-        """Heredocs reach the tree as one token: parse each interpolation and directive inside it."""
-        for match in _TEMPLATE_PART.finditer(text):
-            inner = match.group("interp") or match.group("directive") or ""
-            inner = re.sub(r"^\s*(?:for\s+[\w\s,]+\s+in|if|else|endif|endfor)\b", "", inner).strip().rstrip("~").strip()
-            if not inner:
-                continue
-            try:
-                tree = hcl_parser.parse(f"x = {inner}\n")
-            except Exception:  # an expression python-hcl2 cannot read: its names still count
-                for name in re.findall(r"\b(?:var|local)\.[A-Za-z_][\w-]*", inner):
-                    self.record(name.split("."))
-                for name in re.findall(r"\b(\w+)\s*\(", inner):
-                    if name in APPLY_TIME_FUNCTIONS:
-                        self.found.append(Reference((f"{name}()",)))
-                continue
-            for attribute in tree.find_data("attribute"):
-                self.visit(attribute.children[-1])
-
-    def record(self, steps: list[str]) -> None:
-        root = steps[0]
-        if root in self.local_names:
-            return
-        if root in KNOWN_ROOTS or (_RESOURCE_TYPE.match(root) and len(steps) > 1):
-            self.found.append(Reference(tuple(steps)))
-
-
-def _literal_index(node: Tree) -> str | None:
-    values = [v for v in node.scan_values(lambda v: isinstance(v, Token)) if v not in ("[", "]", '"', ".")]
-    subtrees = {t.data for t in node.iter_subtrees()}
-    if subtrees & {"get_attr_expr_term", "function_call", "index_expr_term"}:
-        return None
-    if len(values) == 1:
-        value = str(values[0])
-        return f"[{value}]" if value.isdigit() else f'["{value}"]'
-    return None
-
-
-def references(expression: Tree, local_names: frozenset[str] = frozenset()) -> tuple[Reference, ...]:
-    """Every reference in an expression subtree."""
-    collector = _Collector(local_names)
-    collector.visit(expression)
-    unique = dict.fromkeys(collector.found)
-    return tuple(unique)
-
-
-def _members(expr: Any, source: str, names: frozenset[str]) -> dict[str, Expr]:
-    """The attributes of an object literal expression (iteratively unwrapped), each with its own references."""
-    node = expr
-    while isinstance(node, Tree) and node.data == "expr_term" and len(node.children) == 1 and isinstance(node.children[0], Tree):
-        node = node.children[0]
-    if not isinstance(node, Tree) or node.data != "object":
-        return {}
-    members: dict[str, Expr] = {}
-    for elem in node.children:
-        if not isinstance(elem, Tree) or elem.data != "object_elem" or len(elem.children) < 2:
-            continue
-        key_node, value = elem.children[0], elem.children[-1]
-        key = _label(key_node).strip()
-        where = position(value) if isinstance(value, Tree) else None
-        if not key or where is None:
-            continue
-        members[key] = Expr(
-            line=where.line,
-            text=source[where.start:where.end],
-            references=references(value, names),
-            members=_members(value, source, names),
-            value_span=(where.start, where.end),
-        )
-    return members
-
-
-def _block(node: Tree, path: Path, source: str, local_names: frozenset[str]) -> Block:
-    children = node.children
-    block_type = _text(children[0].children[0])
-    labels = tuple(_label(child) for child in children[1:] if isinstance(child, Tree) and child.data in ("string", "identifier"))
-    where = position(node)
-    block = Block(
-        type=block_type,
-        labels=labels,
-        location=Location(str(path), where.line if where else None),
-        span=(where.start, where.end) if where else (0, 0),
-    )
-    body = next((child for child in children if isinstance(child, Tree) and child.data == "body"), None)
-    names = local_names
-    if block_type == "dynamic" and labels:
-        names = names | {labels[0]}
-    for item in body.children if body is not None else ():
-        if not isinstance(item, Tree):
-            continue
-        if item.data == "attribute":
-            name = _text(item.children[0].children[0])
-            expr = item.children[-1]
-            value_at = position(expr) if isinstance(expr, Tree) else None
-            text = source[value_at.start:value_at.end] if value_at else ""
-            if block_type == "dynamic" and name == "iterator":
-                names = names | {text.strip()}
-            item_at = position(item)
-            block.attributes[name] = Expr(
-                line=item_at.line if item_at else 0,
-                text=text,
-                references=references(expr, names),
-                members=_members(expr, source, names),
-                span=(item_at.start, item_at.end) if item_at else (0, 0),
-                value_span=(value_at.start, value_at.end) if value_at else (0, 0),
-            )
-        elif item.data == "block":
-            block.blocks.append(_block(item, path, source, names))
-    return block
-
+log = logging.getLogger(__name__)
 
 MAX_TF_BYTES = 2 * 1024 * 1024  # one .tf file; larger ones are refused before they are parsed (a 4 MB file takes about 40 s to index)
 MAX_NESTING = 64  # brackets, braces and parentheses open at once; deeper is refused before it is parsed
@@ -340,7 +91,8 @@ def check_nesting(source: str, shown: str, limit: int = MAX_NESTING) -> None:
 
 
 def index_file(path: Path, display: str | None = None, source: str | None = None) -> FileIndex:
-    """Parse one .tf file; raises SourceError with file:line on a syntax error (InputLimitError past a limit)."""
+    """Index one .tf file; raises SourceError with file:line on a syntax error (InputLimitError past a limit).
+    tree-sitter builds the index; a file it finds an error in is parsed by python-hcl2, whose verdict stands."""
     shown = display or str(path)
     if source is None:
         try:
@@ -349,19 +101,24 @@ def index_file(path: Path, display: str | None = None, source: str | None = None
             raise SourceError(f"cannot read file: {exc}", Location(shown)) from exc
     check_nesting(source, shown)
     try:
-        tree = hcl_parser.parse(source)
+        fast = tree_sitter_index.file_index(source, shown)
+    except tree_sitter_index.ParserUnavailable as exc:
+        log.debug("tree-sitter unavailable, indexing with python-hcl2: %s", exc)
+        fast = None
+    if fast is not None:
+        return fast
+    from lark.exceptions import LarkError  # python-hcl2 and Lark are imported only for a file that needs them
+
+    from driftcheck.sources.terraform import hcl2_index
+
+    try:
+        return hcl2_index.file_index(source, shown)
     except LarkError as exc:
         line = getattr(exc, "line", None)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SourceError(f"HCL syntax error: {first}", Location(shown, line if isinstance(line, int) and line > 0 else None)) from exc
     except Exception as exc:  # python-hcl2 raises plain exceptions for some malformed input
         raise SourceError(f"HCL syntax error: {exc}", Location(shown)) from exc
-    body = tree.children[0] if tree.children else None
-    blocks = []
-    for item in body.children if isinstance(body, Tree) else ():
-        if isinstance(item, Tree) and item.data == "block":
-            blocks.append(_block(item, Path(shown), source, frozenset()))
-    return FileIndex(path=Path(shown), blocks=blocks, source=source)
 
 
 def has_dynamic_before_static(block: Block) -> bool:
@@ -490,6 +247,8 @@ def load_tfvars(path: Path) -> dict[str, Any]:
     if path.name.endswith(".json"):
         data = json.loads(text)
         return data if isinstance(data, dict) else {}
+    import hcl2  # imported when a variable file is read, not on every run
+
     data = hcl2.loads(text)
     return {k: _literal(v) for k, v in data.items()} if isinstance(data, dict) else {}
 

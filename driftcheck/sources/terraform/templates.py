@@ -18,7 +18,8 @@ from driftcheck.sources import files
 from driftcheck.sources.terraform.evaluate import PROBE_PREFIX, Probe
 from driftcheck.sources.terraform.modules import Scope
 from driftcheck.sources.terraform.plan import is_pipeline
-from driftcheck.sources.terraform.syntax import Block, index_file
+from driftcheck.sources.terraform.index_model import Block
+from driftcheck.sources.terraform.syntax import index_file
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
 _CALL = re.compile(r"\btemplatefile\s*\(")

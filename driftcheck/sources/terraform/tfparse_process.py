@@ -13,6 +13,7 @@ request on stdin, a JSON answer on stdout.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import resource
@@ -100,6 +101,8 @@ def prefetch(path: str, **kwargs: Any) -> None:
     request = _request(path, False, kwargs)
     if request not in _prefetched:
         timeout, memory = _limits()
+        if not _prefetched:
+            atexit.register(cancel_prefetches)  # a run that ends before asking for it (bad input, Ctrl-C) stops it too
         _prefetched[request] = _Prefetch(request, timeout, memory)
 
 
