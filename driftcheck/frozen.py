@@ -6,9 +6,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})  # by far the most values: no abstract-class check for them
+
 
 def freeze(value: Any) -> Any:
     """Return a read-only deep copy: mappings become MappingProxyType, lists and tuples become tuples."""
+    if type(value) in _ATOMS:
+        return value
     if isinstance(value, Mapping):
         return MappingProxyType({key: freeze(item) for key, item in value.items()})
     if isinstance(value, (list, tuple)):
@@ -18,6 +22,8 @@ def freeze(value: Any) -> Any:
 
 def thaw(value: Any) -> Any:
     """Return a plain, mutable deep copy (dicts and lists) of a frozen or plain value."""
+    if type(value) in _ATOMS:
+        return value
     if isinstance(value, Mapping):
         return {key: thaw(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

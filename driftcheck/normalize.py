@@ -142,9 +142,8 @@ _UTC_ALIASES = {"UTC", "Etc/UTC"}
 def utc_timezone_alias(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Treat "Etc/UTC" as "UTC": the schedule runs in the same zone, and the API keeps either spelling."""
     timezone = _get(pipeline, "schedule", "timezone")
-    if timezone in _UTC_ALIASES:
-        pipeline = copy.deepcopy(pipeline)
-        pipeline["schedule"]["timezone"] = "UTC"
+    if timezone in _UTC_ALIASES and timezone != "UTC":
+        pipeline = {**pipeline, "schedule": {**pipeline["schedule"], "timezone": "UTC"}}  # copies what changes only
     return pipeline
 
 
@@ -152,8 +151,7 @@ def trim_schedule_expression(pipeline: dict[str, Any], ctx: Context) -> dict[str
     """Strip surrounding whitespace from the cron expression; the cron itself is never rewritten."""
     expression = _get(pipeline, "schedule", "scheduleExpression")
     if isinstance(expression, str) and expression != expression.strip():
-        pipeline = copy.deepcopy(pipeline)
-        pipeline["schedule"]["scheduleExpression"] = expression.strip()
+        pipeline = {**pipeline, "schedule": {**pipeline["schedule"], "scheduleExpression": expression.strip()}}
     return pipeline
 
 
@@ -266,8 +264,21 @@ def version_matches(declared: str, live: str) -> bool:
     return all(w == "x" or w == g for w, g in zip(wanted, got))
 
 
+def _is_wildcard(arn: Any) -> bool:
+    match = _VERSIONED_ARN.match(arn) if isinstance(arn, str) else None
+    return bool(match and not match["build"] and "x" in match["version"].split("."))
+
+
+def _declared_versions(declared: dict) -> list[Any]:
+    flows = declared.get("workflows")
+    flows = flows if isinstance(flows, list) else []
+    return [declared.get("imageRecipeArn"), declared.get("containerRecipeArn"), *(f.get("workflowArn") for f in flows if isinstance(f, dict))]
+
+
 def version_wildcards(declared: dict, live: dict, ctx: PairContext):
     """Accept a live recipe/workflow version inside a declared 1.x.x wildcard: the service may resolve it."""
+    if not any(_is_wildcard(d) for d in _declared_versions(declared)):
+        return declared, live, []  # no declared wildcard: nothing to accept (and nothing copied)
     live = copy.deepcopy(live)
     for key in ("imageRecipeArn", "containerRecipeArn"):
         d, l = declared.get(key), live.get(key)
