@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from deepdiff import DeepDiff
 
 from driftcheck.fields import FieldSpec, pipeline_model, schema_path
 from driftcheck.frozen import freeze
@@ -126,6 +125,8 @@ def compare(
     keys = [k for k in {**declared, **projected} if k not in declared or k not in projected or not identical(declared[k], projected[k])]
     if not keys:
         return ()
+    from deepdiff import DeepDiff  # imported by the first pipeline that differs (a tenth of a second): none may
+
     # threshold_to_diff_deeper=0: never report a whole map because few keys are shared (deepdiff >= 8
     # defaults to 0.33); each map entry and keyed-set member stays its own field.
     tree = DeepDiff(

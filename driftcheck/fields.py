@@ -21,8 +21,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.session
 
+from driftcheck.botocore_data import botocore_session
 from driftcheck.errors import DriftcheckError
 
 
@@ -200,7 +200,7 @@ def _build(shape: Any, path: str, name: str) -> FieldSpec:
 def pipeline_model() -> FieldSpec:
     """The root FieldSpec (shape ``ImagePipeline``) built from the installed botocore model."""
     try:
-        service = botocore.session.get_session().get_service_model("imagebuilder")
+        service = botocore_session().get_service_model("imagebuilder")
         shape = service.shape_for("ImagePipeline")
     except Exception as exc:  # botocore data missing or unreadable: nothing can work without it
         raise DriftcheckError(f"cannot load botocore's imagebuilder model: {exc}") from exc

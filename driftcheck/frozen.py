@@ -6,26 +6,35 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-_ATOMS = frozenset({str, int, float, bool, type(None)})  # by far the most values: no abstract-class check for them
+# The types nearly every value has, told apart by type alone (an abstract-class check costs more than the copy).
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+_MAPPINGS = frozenset({dict, MappingProxyType})
+_SEQUENCES = frozenset({list, tuple})
+
+
+def _is_mapping(value: Any, kind: type) -> bool:
+    return kind in _MAPPINGS or (kind not in _SEQUENCES and isinstance(value, Mapping))
 
 
 def freeze(value: Any) -> Any:
     """Return a read-only deep copy: mappings become MappingProxyType, lists and tuples become tuples."""
-    if type(value) in _ATOMS:
+    kind = type(value)
+    if kind in _ATOMS:
         return value
-    if isinstance(value, Mapping):
+    if _is_mapping(value, kind):
         return MappingProxyType({key: freeze(item) for key, item in value.items()})
-    if isinstance(value, (list, tuple)):
+    if kind in _SEQUENCES or isinstance(value, (list, tuple)):
         return tuple(freeze(item) for item in value)
     return value
 
 
 def thaw(value: Any) -> Any:
     """Return a plain, mutable deep copy (dicts and lists) of a frozen or plain value."""
-    if type(value) in _ATOMS:
+    kind = type(value)
+    if kind in _ATOMS:
         return value
-    if isinstance(value, Mapping):
+    if _is_mapping(value, kind):
         return {key: thaw(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind in _SEQUENCES or isinstance(value, (list, tuple)):
         return [thaw(item) for item in value]
     return value

@@ -28,8 +28,8 @@ import sys
 from typing import Any
 
 import botocore
-import botocore.session
 
+from driftcheck.botocore_data import botocore_session
 from driftcheck.errors import DriftcheckError
 from driftcheck.fields import FieldSpec, pipeline_model
 
@@ -78,7 +78,7 @@ def _first_sentence(documentation: str) -> str:
 def _service() -> Any:
     """botocore's imagebuilder service model (for what FieldSpec does not carry: required members, map keys)."""
     try:
-        return botocore.session.get_session().get_service_model("imagebuilder")
+        return botocore_session().get_service_model("imagebuilder")
     except Exception as exc:  # botocore data missing or unreadable
         raise DriftcheckError(f"cannot load botocore's imagebuilder model: {exc}") from exc
 

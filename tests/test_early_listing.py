@@ -176,3 +176,43 @@ def test_the_states_pipeline_arns():
         "data.aws_imagebuilder_image_pipeline.d": {"arn": ARN.format("d")},
     })
     assert state.pipeline_arns() == [ARN.format("a"), ARN.format("b")]
+
+
+def test_a_for_each_of_six_starts_the_listing_once_its_instances_are_known(cli, tmp_path, monkeypatch):
+    """A for_each block's instances are known after the Terraform source's first (probe) evaluation: six by-name
+    pipelines mean the complete listing, started then, during parsing, not after it; the same requests as before."""
+    calls: list[bool] = []
+    inside = [False]
+    real_collect, real_prefetch = sources.collect, aws_reader.AwsLiveReader.prefetch
+
+    def collect(*args, **kwargs):
+        inside[0] = True
+        try:
+            return real_collect(*args, **kwargs)
+        finally:
+            inside[0] = False
+
+    def prefetch(self, regions):
+        calls.append(inside[0])
+        return real_prefetch(self, regions)
+
+    monkeypatch.setattr(sources, "collect", collect)
+    monkeypatch.setattr(aws_reader.AwsLiveReader, "prefetch", prefetch)
+    with FakeImageBuilder(page_size=2) as fake:
+        live(fake, 6)
+        run = cli("check", str(tree(tmp_path / "tf", 6, for_each=True)), "--endpoint-url", fake.url, "--region", "us-east-1")
+        assert run.exit_code == 0, run.stderr
+        assert calls == [True]
+        assert run.report["summary"]["in_sync"] == 6
+        assert len(fake.calls("ListImagePipelines")) == 3 and fake.calls("GetImagePipeline") == []
+
+
+def test_a_for_each_of_five_is_still_looked_up_by_name(cli, tmp_path, monkeypatch):
+    calls: list[object] = []
+    monkeypatch.setattr(aws_reader.AwsLiveReader, "prefetch", lambda self, regions: calls.append(regions))
+    with FakeImageBuilder(page_size=2) as fake:
+        live(fake, 5)
+        run = cli("check", str(tree(tmp_path / "tf", 5, for_each=True)), "--endpoint-url", fake.url, "--region", "us-east-1")
+        assert run.exit_code == 0, run.stderr
+        assert calls == []
+        assert sorted(c["body"]["filters"][0]["values"][0] for c in fake.calls("ListImagePipelines")) == [f"p{i}" for i in range(5)]

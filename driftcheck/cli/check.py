@@ -189,39 +189,59 @@ def _start_evaluation_early(paths: tuple[str, ...], options: dict[str, Any]) -> 
     start_early(Path(paths[0]).resolve(), TerraformOptions(workspace=options["workspace"]))
 
 
-def _prefetching_reader(settings: Any, targets: list[Any], unmanaged: bool, regions: tuple[str, ...], progress: Any,
-                        paths: Any, state: Any) -> Any:
-    """For a one-account run whose listings will be read anyway, its reader is made now and starts them, so they
-    overlap parsing the declarations (None otherwise): with --unmanaged the complete listing of every region of the
-    run; with --state, the listing for the state's pipeline ARNs in each region that holds ARN_LIST_THRESHOLD of
-    them or more; otherwise, when the Terraform files hold more pipeline blocks than the reader looks up by name,
-    the complete listing of the run's first region."""
+class _EarlyReads:
+    """The reads a one-account run starts while its declarations are parsed, because it would make them anyway
+    (they overlap parsing and evaluation; nothing else changes): :attr:`reader` is the reader that started them."""
+
+    def __init__(self, settings: Any, regions: tuple[str, ...], progress: Any) -> None:
+        self.settings, self.regions, self.progress = settings, regions, progress
+        self.reader: Any = None
+
+    def _reader(self) -> Any:
+        if self.reader is None:
+            from driftcheck.live.fetch import AwsLiveReader
+
+            self.reader = AwsLiveReader(self.settings, regions=self.regions, progress=self.progress)
+        return self.reader
+
+    def complete_listings(self, regions: tuple[str | None, ...]) -> None:
+        self._reader().prefetch(regions)
+
+    def expect(self, pipelines: int) -> None:
+        """More by-name pipelines than the reader looks up one by one: it lists the run's first region whole."""
+        from driftcheck.live.aws_reader import NAME_FILTER_LIMIT
+
+        if pipelines > NAME_FILTER_LIMIT and self.reader is None:
+            self.complete_listings(self.regions[:1] or (None,))
+
+
+def _early_reads(settings: Any, targets: list[Any], unmanaged: bool, regions: tuple[str, ...], progress: Any,
+                 paths: Any, state: Any) -> _EarlyReads | None:
+    """For a one-account run (None otherwise), the listings it will read anyway, started now: with --unmanaged the
+    complete listing of every region of the run; with --state, the listing for the state's pipeline ARNs in each
+    region that holds ARN_LIST_THRESHOLD of them or more; otherwise, once the Terraform files are known to declare
+    more pipelines than the reader looks up by name (their pipeline blocks counted now; a count or for_each
+    block's instances when the Terraform source has evaluated them, through TerraformOptions.expect), the
+    complete listing of the run's first region."""
     if settings is None or targets:
         return None
-    from driftcheck.live.aws_reader import ARN_LIST_THRESHOLD, NAME_FILTER_LIMIT
-    from driftcheck.live.fetch import AwsLiveReader, arn_region
+    from driftcheck.live.aws_reader import ARN_LIST_THRESHOLD
+    from driftcheck.live.fetch import arn_region
     from driftcheck.sources.terraform.estimate import declared_pipelines
 
+    early = _EarlyReads(settings, regions, progress)
     if unmanaged:
-        wanted = regions or (None,)
+        early.complete_listings(regions or (None,))
     elif state is not None:  # the state's pipeline ARNs, by region: the listing the reader would make for them
         by_region: dict[str | None, list[str]] = {}
         for arn in state.pipeline_arns():
             by_region.setdefault(arn_region(arn), []).append(arn)
-        listed = {region: arns for region, arns in by_region.items() if len(arns) >= ARN_LIST_THRESHOLD}
-        if not listed:
-            return None
-        reader = AwsLiveReader(settings, regions=regions, progress=progress)
-        for region, arns in listed.items():
-            reader.prefetch_arns(region, arns)
-        return reader
-    elif declared_pipelines(paths) > NAME_FILTER_LIMIT:
-        wanted = regions[:1] or (None,)
+        for region, arns in by_region.items():
+            if len(arns) >= ARN_LIST_THRESHOLD:
+                early._reader().prefetch_arns(region, arns)
     else:
-        return None
-    reader = AwsLiveReader(settings, regions=regions, progress=progress)
-    reader.prefetch(wanted)
-    return reader
+        early.expect(declared_pipelines(paths))
+    return early
 
 
 @click.command()
@@ -300,10 +320,11 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     declaration = pop_declaration(options)
     progress = read_progress(quiet, verbose or debug)
     state_read = read_state_option(declaration)
-    early = _prefetching_reader(settings, targets, unmanaged, regions, progress, paths, state_read[0])
-    declared = collect(paths, source_options(declaration, region, profile, settings, state_read))
+    early = _early_reads(settings, targets, unmanaged, regions, progress, paths, state_read[0])
+    expect = early.expect if early is not None and not unmanaged and state_read[0] is None else None
+    declared = collect(paths, source_options(declaration, region, profile, settings, state_read, expect))
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else live_reader(
-        settings, targets, declared.pipelines, regions=regions, progress=progress, early=early)
+        settings, targets, declared.pipelines, regions=regions, progress=progress, early=early.reader if early else None)
     try:
         result = run_check(declared.pipelines, declared.errors, reader, unmanaged=unmanaged, policy=policy)
     finally:

@@ -202,9 +202,10 @@ def read_state_option(declaration: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def source_options(declaration: dict[str, Any], region: str | None, profile: str | None, settings: AwsSettings | None,
-                   state_read: tuple[Any, Any] | None = None) -> SourceOptions:
+                   state_read: tuple[Any, Any] | None = None, expect: Callable[[int], None] | None = None) -> SourceOptions:
     """What the sources need from the command line: variables, var files, state, stacks, CloudFormation pseudo-parameters.
-    ``state_read``: :func:`read_state_option`'s answer when the caller read the state already."""
+    ``state_read``: :func:`read_state_option`'s answer when the caller read the state already; ``expect``: told how
+    many pipeline instances a Terraform root will have once its count/for_each values are known."""
     from driftcheck.sources.registry import TFVARS_SUFFIXES, SourceOptions
     from driftcheck.sources.cloudformation import CloudFormationOptions
     from driftcheck.sources.terraform import TerraformOptions
@@ -223,6 +224,7 @@ def source_options(declaration: dict[str, Any], region: str | None, profile: str
             var_files=tuple(p for p in var_files if p.name.endswith(TFVARS_SUFFIXES)),
             state=state,
             workspace=declaration["workspace"],
+            expect=expect,
         ),
         cloudformation=CloudFormationOptions(
             parameters=variables,

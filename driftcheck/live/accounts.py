@@ -137,7 +137,9 @@ def connect(target: AccountTarget, base: AwsSettings, *, identify: bool) -> Conn
     try:
         import boto3
 
-        session = boto3.session.Session(profile_name=target.profile)
+        from driftcheck.botocore_data import botocore_session
+
+        session = boto3.session.Session(profile_name=target.profile, botocore_session=botocore_session())
         region = base.region or session.region_name or STS_FALLBACK_REGION
         sts = session.client("sts", region_name=region, config=client_config(base))
     except (botocore.exceptions.BotoCoreError, ValueError) as exc:

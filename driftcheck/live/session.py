@@ -27,6 +27,7 @@ import botocore.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
 from driftcheck.defaults import DEADLINE, RETRY_BUDGET
+from driftcheck.botocore_data import botocore_session
 from driftcheck.errors import LiveStateError
 from driftcheck.live.faults import NOT_FOUND_CODES, check_body, describe, error_code, is_retryable, is_throttling
 from driftcheck.live.pacing import MAX_CONCURRENCY, PacerRegistry
@@ -229,8 +230,8 @@ def boto_session(settings: AwsSettings) -> Any:
     credentials = settings.credentials
     if credentials is not None:
         return boto3.session.Session(aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key,
-                                     aws_session_token=credentials.token, region_name=settings.region)
-    return boto3.session.Session(profile_name=settings.profile)
+                                     aws_session_token=credentials.token, region_name=settings.region, botocore_session=botocore_session())
+    return boto3.session.Session(profile_name=settings.profile, botocore_session=botocore_session())
 
 
 def imagebuilder_client(settings: AwsSettings, region: str | None, session: Any = None) -> Any:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from driftcheck.sources.terraform.state import TerraformState
@@ -25,3 +26,6 @@ class TerraformOptions:
     workspace: str = "default"
     # --var names that another source of the run declares (template parameters): not Terraform's to refuse
     foreign_variables: frozenset[str] = frozenset()
+    # told, once the count/for_each values are known and before the slow expansion, how many pipeline instances
+    # a root will have (a hint for when to start reading live state, never for what is compared)
+    expect: Callable[[int], None] | None = field(default=None, compare=False, repr=False)

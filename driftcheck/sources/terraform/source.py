@@ -136,6 +136,8 @@ class _Root:
             # first learn every count/for_each value with the pipelines' own expansion switched off, so that an
             # invalid or huge value never reaches the evaluator's expansion (which is slow per instance)
             self._use(evaluate(self.tree, self.options, planned, blanks, counted + inputs))
+            if self.options.expect is not None:
+                self.options.expect(self._expected_instances(scopes))
             self.neutralized = self._invalid_expansions(scopes)
             rewrites = self.neutralized + self._numeric_counts(scopes)
             chunked = chunks.plan(scopes, self._for_each_values, rewrites, chunks.chunk_size())
@@ -288,6 +290,24 @@ class _Root:
         if key not in self._probe_names or self.knowledge.dependencies(block.attributes["for_each"].references, scope):
             return None
         return [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, problem in self.module_instances(scope) if problem is None]
+
+    def _expected_instances(self, scopes: list[Scope]) -> int:
+        """The pipeline instances the probes promise: each known for_each's entries or count, one per plain block."""
+        total = 0
+        for scope in scopes:
+            instances = len(self.module_instances(scope))
+            for block in scope.module.blocks("resource"):
+                if not is_pipeline(block):
+                    continue
+                if "for_each" in block.attributes:
+                    total += sum(len(v) for v in self._for_each_values(scope, block) or () if isinstance(v, (Mapping, list, tuple)))
+                elif "count" not in block.attributes:
+                    total += instances
+                else:
+                    key = (scope.module.directory.resolve(), block.location.file, block.location.line, "count")
+                    counts = [self.evaluation.probe(p, self._probe_names[key]) for p, _ in self.module_instances(scope)] if key in self._probe_names else []
+                    total += sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool) and c > 0)
+        return total
 
     def _numeric_counts(self, scopes: list[Scope]) -> list[tuple[Block, str, str]]:
         """``count = "2"`` is a number to Terraform, but one instance to the evaluator: evaluate it as tonumber()."""

@@ -35,7 +35,7 @@ class InputLimitError(SourceError):
     """A file past one of driftcheck's input limits (size, nesting, not a regular file): no parser decides it."""
 
 
-_NESTING_MARKS = re.compile(r'[\n\\"#/(\[{)\]}]')  # what matters outside a string
+_NESTING_MARKS = re.compile(r'[\\"#/(\[{)\]}]')  # what matters outside a string (a line break does not)
 _STRING_MARKS = re.compile(r'[\\"{]')  # and inside one
 
 

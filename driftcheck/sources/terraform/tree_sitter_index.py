@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -213,14 +212,17 @@ def _is_literal(node: Any) -> bool:
     return node.child_count == 1 and node.children[0].type == "literal_value"
 
 
-def _expr(value: Any, text: _Text, names: frozenset[str], line: int) -> Expr:
-    """The Expr of an attribute's or object member's value (most values are literals: nothing more to read)."""
-    if _is_literal(value):
-        start, end = text.start(value), text.offset(value.end_byte, value.end_point)
-        return Expr(line=line, text=text.source[start:end], references=(), members={}, value_span=(start, end))
-    start, end = text.start(value), text.end(value)
+def _expr(value: Any, text: _Text, names: frozenset[str], line: int, attribute_start: int | None = None) -> Expr:
+    """The Expr of an attribute's value (``attribute_start``: where the attribute starts; it ends where its value
+    does) or of an object member's; most values are literals, with nothing more to read."""
+    literal = _is_literal(value)
+    start = text.start(value)
+    end = text.offset(value.end_byte, value.end_point) if literal else text.end(value)
+    span = (0, 0) if attribute_start is None else (attribute_start, end)
+    if literal:
+        return Expr(line=line, text=text.source[start:end], references=(), members={}, span=span, value_span=(start, end))
     return Expr(line=line, text=text.source[start:end], references=_references(value, text, names), members=_members(value, text, names),
-                value_span=(start, end))
+                span=span, value_span=(start, end))
 
 
 def _references(node: Any, text: _Text, names: frozenset[str]) -> tuple[Reference, ...]:
@@ -263,8 +265,7 @@ def _block(node: Any, path: Path, text: _Text, local_names: frozenset[str]) -> B
             value = item.children[-1]
             if block_type == "dynamic" and name == "iterator":
                 names = names | {text.source[text.start(value):text.end(value)].strip()}
-            expr = _expr(value, text, names, item.start_point[0] + 1)
-            block.attributes[name] = replace(expr, span=(text.start(item), expr.value_span[1]))  # ends where its value does
+            block.attributes[name] = _expr(value, text, names, item.start_point[0] + 1, text.start(item))
         elif item.type == "block":
             block.blocks.append(_block(item, path, text, names))
     return block
