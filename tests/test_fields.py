@@ -105,7 +105,7 @@ def test_a_missing_botocore_model_is_a_driftcheck_error(monkeypatch, fresh_model
         def get_service_model(self, name):
             raise botocore.exceptions.UnknownServiceError(service_name=name, known_service_names="")
 
-    monkeypatch.setattr(fields.botocore.session, "get_session", lambda: Broken())
+    monkeypatch.setattr(fields, "botocore_session", lambda: Broken())
     with pytest.raises(DriftcheckError, match="botocore"):
         pipeline_model()
 

@@ -29,7 +29,7 @@ from driftcheck.model import Location
 from driftcheck.sources.terraform.index_model import Block, Expr, FileIndex, Reference
 from driftcheck.sources.terraform.syntax import index_file
 
-FORMAT = 1
+FORMAT = 2  # 2: an expression is a row, not an object
 MAX_ENTRIES = 4096
 _pruned: set[Path] = set()  # cache folders already pruned by this process
 
@@ -71,9 +71,13 @@ def _key(shown: str, source: str) -> str:
     return digest.hexdigest()
 
 
-def _expr(expr: Expr) -> dict[str, Any]:
-    return {"line": expr.line, "value": list(expr.value_span), "refs": [list(r.steps) for r in expr.references],
-            "members": {k: _expr(v) for k, v in expr.members.items()}, "span": list(expr.span)}
+def _expr(expr: Expr) -> list[Any]:
+    """``[line, value start, value end, span start, span end]``, then ``[references, members]`` when it has any
+    (most values are literals: rows, not objects with keys, keep the entries small and quick to read)."""
+    row: list[Any] = [expr.line, *expr.value_span, *expr.span]
+    if expr.references or expr.members:
+        row += [[list(r.steps) for r in expr.references], {k: _expr(v) for k, v in expr.members.items()}]
+    return row
 
 
 def _block(block: Block) -> dict[str, Any]:
@@ -82,10 +86,11 @@ def _block(block: Block) -> dict[str, Any]:
             "span": list(block.span)}
 
 
-def _read_expr(data: dict[str, Any], source: str) -> Expr:
-    start, end = data["value"]
-    return Expr(line=data["line"], text=source[start:end], references=tuple(Reference(tuple(steps)) for steps in data["refs"]),
-                members={k: _read_expr(v, source) for k, v in data["members"].items()}, span=tuple(data["span"]),
+def _read_expr(row: list[Any], source: str) -> Expr:
+    line, start, end, span_start, span_end = row[:5]
+    references, members = (row[5], row[6]) if len(row) > 5 else ((), {})
+    return Expr(line=line, text=source[start:end], references=tuple(Reference(tuple(steps)) for steps in references),
+                members={k: _read_expr(v, source) for k, v in members.items()}, span=(span_start, span_end),
                 value_span=(start, end))
 
 
@@ -132,7 +137,7 @@ def _read(entry: Path, shown: str, source: str) -> FileIndex | None:
         if data.get("format") != FORMAT or data.get("path") != shown:
             return None
         index = FileIndex(path=Path(shown), blocks=[_read_block(b, source) for b in data["blocks"]], source=source)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
         return None
     try:
         os.utime(entry)  # recently used: pruned last
