@@ -9,7 +9,11 @@ import logging
 from pathlib import Path
 
 
-from driftcheck.sources.terraform.chunks import hcl_literal, slices
+import threading
+import time
+
+from driftcheck.sources.terraform import chunks, evaluate
+from driftcheck.sources.terraform.chunks import Chunking, hcl_literal, parallel_batch_limit, slices
 from tests.tf_helpers import INFRA, RECIPE, live_response
 
 CHUNKS_LOGGER = "driftcheck.sources.terraform.chunks"
@@ -211,3 +215,42 @@ def test_a_dynamic_block_before_a_static_one_keeps_its_order_and_lines_in_every_
     assert "evaluated in 3 chunks" in log
     assert chunked == plain
     assert {p["status"] for p in plain["pipelines"]} == {"in_sync"}, plain["pipelines"]
+
+
+def test_a_large_for_each_is_split_so_that_every_core_evaluates_a_batch(monkeypatch):
+    def chunking(total: int) -> list[Chunking]:
+        return [Chunking(block=None, serial=0, slices=("",) * (total // 10), sizes=(10,) * (total // 10))]  # type: ignore[arg-type]
+
+    monkeypatch.setenv("DRIFTCHECK_TF_EVALUATORS", "2")
+    assert parallel_batch_limit(chunking(1000)) == 500
+    assert parallel_batch_limit(chunking(5000)) == 500  # two children at once hold what one batch of BATCH would
+    assert parallel_batch_limit(chunking(400)) == chunks.BATCH  # too few instances to pay for a second child
+    monkeypatch.setenv("DRIFTCHECK_TF_EVALUATORS", "1")
+    assert parallel_batch_limit(chunking(1000)) == chunks.BATCH
+
+
+def test_batches_are_evaluated_at_once_and_merged_in_order(cli, tmp_path, monkeypatch, caplog):
+    """Two batches of one pass are two tfparse children running together; the report is the unchunked one."""
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real = evaluate.load_from_path
+
+    def load(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.2)  # long enough for the other batch's child to start
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    (tmp_path / "main.tf").write_text(OBJECTS)
+    live = tmp_path / "live"
+    live_response(live, "acme-h", description="team w n=7", tags={"B": "b", "Name": "h", "L": "u"})
+    monkeypatch.setenv("DRIFTCHECK_TF_EVALUATORS", "2")
+    monkeypatch.setattr(evaluate, "load_from_path", load)
+    plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
+    assert chunked == plain
+    assert most[0] == 2

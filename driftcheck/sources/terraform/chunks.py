@@ -34,6 +34,7 @@ from driftcheck.sources.terraform.tfparse_process import CHUNK_MARKER as MARKER
 
 CHUNK_SIZE = 10  # entries per copy: tfparse's cost per instance grows with the slice it copies, and per block below ~5
 BATCH = 1000  # chunked instances per evaluation: tfparse holds about 130 KB per instance
+SPLIT_AT = 250  # below twice this many chunked instances, one evaluation (the batches are not worth a second child)
 log = logging.getLogger(__name__)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # as convert.UUID: a block id
 _ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
@@ -67,6 +68,22 @@ class Chunking:
 
 
 Batch = list[tuple[Chunking, tuple[int, ...]]]  # every chunked block, with the numbers of its copies in one evaluation
+
+
+def evaluators() -> int:
+    """tfparse children run at once for the batches of one pass: one per core, at most 4 (``DRIFTCHECK_TF_EVALUATORS``)."""
+    return max(1, min(_setting("DRIFTCHECK_TF_EVALUATORS", min(4, os.cpu_count() or 1)), 8))
+
+
+def parallel_batch_limit(chunking: list[Chunking]) -> int:
+    """Instances per batch so that every evaluator has one, and the children running together hold no more than one
+    batch of BATCH would (never fewer than SPLIT_AT: a child's start costs about a third of a second)."""
+    total = sum(sum(chunk.sizes) for chunk in chunking)
+    limit = max(1, _setting("DRIFTCHECK_TF_FOR_EACH_BATCH", BATCH))
+    workers = evaluators()
+    if total < 2 * SPLIT_AT or workers < 2:
+        return limit
+    return max(SPLIT_AT, min(-(-total // workers), limit // workers))
 
 
 def batches(chunking: list[Chunking], limit: int = 0) -> list[Batch]:

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 
 from driftcheck.model import InputError, Location
 from driftcheck.sources import files
-from driftcheck.sources.terraform.chunks import Batch, Chunking, Unchunk, batches, copy_text, unchunk
+from driftcheck.sources.terraform.chunks import Batch, Chunking, Unchunk, batches, copy_text, evaluators, parallel_batch_limit, unchunk
 from driftcheck.sources.terraform.modules import ModuleTree, display
 from driftcheck.sources.terraform.options import TerraformOptions, is_pipeline
 from driftcheck.sources.terraform.prefetch import tfparse_kwargs
@@ -95,18 +96,28 @@ def evaluate(
     """
     probes = list(probes)
     neutral = list(neutralized)
+    chunks = list(chunks)
     results = []
     with tempfile.TemporaryDirectory(prefix="driftcheck-") as workdir:
         for number, blanked in enumerate(passes):
             blanked = list(blanked)
-            for part, batch in enumerate(batches(list(chunks))):
+
+            def one(part: int, batch: Batch, number: int = number, blanked: list[Block] = blanked) -> Evaluation:
                 where = Path(workdir) / f"pass-{number}-{part}"
                 # the probes' values are the same in every batch: read them once
                 result = _evaluate(tree, options, where, probes if part == 0 else [], blanked, neutral, batch)
                 if probes and result.syntax_failed and any(PROBE_FILE in str(e.location.file) for e in result.errors):
                     # a probe the evaluator could not parse must never hide the user's own configuration
                     result = _evaluate(tree, options, where / "again", [], blanked, neutral, batch)
-                results.append(result)
+                return result
+
+            parts = batches(chunks, parallel_batch_limit(chunks))
+            if len(parts) == 1:
+                results.append(one(0, parts[0]))
+                continue
+            # each batch is its own tfparse child, which runs on a core of its own; the results keep batch order
+            with ThreadPoolExecutor(max_workers=evaluators(), thread_name_prefix="driftcheck-tfparse") as pool:
+                results.extend(pool.map(one, range(len(parts)), parts))
     return _merged(results)
 
 

@@ -25,6 +25,7 @@ from driftcheck.sources.terraform.index_model import APPLY_TIME_FUNCTIONS, Block
 
 _POSTFIX = frozenset({"get_attr", "index", "splat"})
 _FOR = frozenset({"for_tuple_expr", "for_object_expr"})
+_FOR_KEYWORD = re.compile(rb"\bfor\b")  # a for expression's names reach its later siblings in hcl2_index's walk
 _NOT_LITERAL_INDEX = frozenset({"get_attr", "function_call", "index"})  # python-hcl2's get_attr/function_call/index terms
 _INDEX_PUNCTUATION = frozenset({"[", "]", '"', "."})
 # python-hcl2's binary operation ends with the line breaks and comments after it (its new_line_or_comment, whose
@@ -221,8 +222,15 @@ def _expr(value: Any, text: _Text, names: frozenset[str], line: int, attribute_s
     span = (0, 0) if attribute_start is None else (attribute_start, end)
     if literal:
         return Expr(line=line, text=text.source[start:end], references=(), members={}, span=span, value_span=(start, end))
-    return Expr(line=line, text=text.source[start:end], references=_references(value, text, names), members=_members(value, text, names),
-                span=span, value_span=(start, end))
+    elements = _object_elements(value, text, names)
+    if elements is not None and not _FOR_KEYWORD.search(text.data, value.start_byte, value.end_byte):
+        # the object's references are its keys' and members' in order: each member is read once, not once per level
+        found = [ref for key_refs, _, expr in elements for ref in (*key_refs, *expr.references)]
+        references = tuple(dict.fromkeys(found))
+    else:
+        references = _references(value, text, names)
+    members = {key: expr for _, key, expr in elements or () if key}
+    return Expr(line=line, text=text.source[start:end], references=references, members=members, span=span, value_span=(start, end))
 
 
 def _references(node: Any, text: _Text, names: frozenset[str]) -> tuple[Reference, ...]:
@@ -231,22 +239,21 @@ def _references(node: Any, text: _Text, names: frozenset[str]) -> tuple[Referenc
     return tuple(dict.fromkeys(collector.found))
 
 
-def _members(expression: Any, text: _Text, names: frozenset[str]) -> dict[str, Expr]:
-    """The attributes of an object literal, each with its own references (hcl2_index._members)."""
+def _object_elements(expression: Any, text: _Text, names: frozenset[str]) -> list[tuple[tuple[Reference, ...], str, Expr]] | None:
+    """An object literal's elements in order: (its key's references, its key, its value's Expr); None for any other
+    expression (hcl2_index._members reads the same elements)."""
     node = expression
     while node.type in ("expression", "collection_value") and node.child_count == 1:
         node = node.children[0]
     if node.type != "object":
-        return {}
-    members: dict[str, Expr] = {}
+        return None
+    elements = []
     for elem in node.children:
         if elem.type != "object_elem" or elem.child_count < 3:
             continue
-        key = _label(elem.children[0], text).strip()
-        value = elem.children[-1]
-        if key:
-            members[key] = _expr(value, text, names, value.start_point[0] + 1)
-    return members
+        key_node, value = elem.children[0], elem.children[-1]
+        elements.append((_references(key_node, text, names), _label(key_node, text).strip(), _expr(value, text, names, value.start_point[0] + 1)))
+    return elements
 
 
 def _block(node: Any, path: Path, text: _Text, local_names: frozenset[str]) -> Block:
