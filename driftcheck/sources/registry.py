@@ -40,6 +40,7 @@ from driftcheck.sources.base import SourceResult, same_file
 from driftcheck.sources.cloudformation import CloudFormationOptions, CloudFormationSource, StackBinding, is_template
 from driftcheck.sources.pipeline_file import PipelineFileSource, is_pipeline_file
 from driftcheck.sources.terraform import TerraformOptions
+from driftcheck.sources.terraform.options import AUTO_VAR_FILES, AUTO_VAR_SUFFIXES, read_by_terraform
 from driftcheck.sources.terraform.source import TerraformSource
 from driftcheck.sources.yaml_tree import MAX_FILE_BYTES, Document, load_text
 
@@ -127,8 +128,6 @@ def _classify(path: Path, shown: str, explicit: bool) -> tuple[SourceKind | None
 
 _STATE_SUFFIXES = (".tfstate", ".tfstate.json", ".tfstate.backup")
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")  # --var-file: these go to Terraform, any other file to templates
-_TERRAFORM_AUTO_VARS = ("terraform.tfvars", "terraform.tfvars.json")
-_TERRAFORM_AUTO_SUFFIXES = (".auto.tfvars", ".auto.tfvars.json")
 
 
 def _is_document(path: Path) -> bool:
@@ -149,7 +148,7 @@ def _terraform_side_file(path: Path) -> str | None:
 def _terraform_file_skipped(path: Path, terraform_dir: bool) -> str | None:
     """Why a Terraform state or variable file in a directory is not read, or None (it is, or it is not one)."""
     name = path.name
-    if terraform_dir and (name in _TERRAFORM_AUTO_VARS or name.endswith(_TERRAFORM_AUTO_SUFFIXES)):
+    if terraform_dir and (name in AUTO_VAR_FILES or name.endswith(AUTO_VAR_SUFFIXES)):
         return None  # Terraform loads it itself
     return _terraform_side_file(path)
 
@@ -174,12 +173,6 @@ def _kind_of(path: Path) -> str:
         return files.describe_kind(os.stat(path).st_mode)
     except (OSError, ValueError):
         return "unreadable (a broken link or symlink loop)"
-
-
-def _terraform_reads(path: Path) -> bool:
-    """True for a file Terraform reads from a module directory on its own (configuration, automatic tfvars)."""
-    name = path.name
-    return name.endswith((".tf", ".tf.json", *_TERRAFORM_AUTO_SUFFIXES)) or name in _TERRAFORM_AUTO_VARS
 
 
 def _entries(directory: Path, shown: str) -> tuple[list[Path], list[Path]]:
@@ -241,7 +234,7 @@ def discover(paths: Iterable[str]) -> Discovery:
             regular, other = _entries(path, shown)
             for child in other:
                 log.info("%s: skipped: %s, not a regular file; not opened", Path(shown) / child.name, _kind_of(child))
-            odd_tf = [child for child in other if _terraform_reads(child)]
+            odd_tf = [child for child in other if read_by_terraform(child.name)]
             found = terraform_dir = any(child.name.endswith((".tf", ".tf.json")) for child in regular)
             if odd_tf and (terraform_dir or any(child.name.endswith((".tf", ".tf.json")) for child in odd_tf)):
                 # Terraform reads a module's directory whole, so a FIFO there would block it: the module is not read.

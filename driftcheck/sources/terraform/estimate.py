@@ -8,16 +8,13 @@ listing's pages (pipelines a provider puts in another region), or the time it wo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from driftcheck.errors import SourceError
 from driftcheck.sources import files
-from driftcheck.sources.terraform.options import RESOURCE_TYPE
+from driftcheck.sources.terraform.options import PIPELINE_HEADER
 from driftcheck.sources.terraform.syntax import MAX_TF_BYTES
-
-_HEADER = re.compile(rb'^\s*resource\s+"' + RESOURCE_TYPE.encode() + rb'"', re.MULTILINE)
 
 
 def declared_pipelines(paths: Iterable[str]) -> int:
@@ -40,5 +37,5 @@ def declared_pipelines(paths: Iterable[str]) -> int:
                 text = files.read_prefix(candidate, str(candidate), size=MAX_TF_BYTES, what="Terraform file")
             except SourceError:
                 continue
-            total += len(_HEADER.findall(text))
+            total += len(PIPELINE_HEADER.findall(text.decode("utf-8", errors="replace")))
     return total

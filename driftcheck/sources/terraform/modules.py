@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from driftcheck.errors import SourceError
 from driftcheck.model import InputError, Location
-from driftcheck.sources.terraform.options import RESOURCE_TYPE
+from driftcheck.sources.terraform.options import PIPELINE_HEADER
 from driftcheck.sources import files
 from driftcheck.sources.terraform import index_cache
 from driftcheck.sources.terraform.index_model import Block, Expr, FileIndex
@@ -26,7 +25,6 @@ from driftcheck.sources.terraform.syntax import MAX_TF_BYTES, InputLimitError
 
 MAX_SCOPES = 10_000  # module instances (by call path) in one root; past this the tree is refused
 _LOCAL_SOURCE = ("./", "../")
-_PIPELINE_HEADER = re.compile(r'^[ \t]*resource\s+"?' + RESOURCE_TYPE + r'"?\s+"?([\w-]+)"?', re.MULTILINE)
 
 
 @dataclass
@@ -76,7 +74,7 @@ class Module:
         """Pipeline resource names (and lines) in files the syntax index could not read."""
         found = []
         for shown, text in self.unparsed:
-            for match in _PIPELINE_HEADER.finditer(text):
+            for match in PIPELINE_HEADER.finditer(text):
                 found.append((match.group(1), Location(shown, text.count("\n", 0, match.start()) + 1)))
         return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,21 @@ from pathlib import Path
 from driftcheck.sources.terraform.state import TerraformState
 
 RESOURCE_TYPE = "aws_imagebuilder_image_pipeline"
+# A pipeline block's header, found without parsing (labels quoted or not): the block's name is group 1.
+PIPELINE_HEADER = re.compile(r'^[ \t]*resource\s+"?' + RESOURCE_TYPE + r'"?\s+"?([\w-]+)"?', re.MULTILINE)
+AUTO_VAR_FILES = ("terraform.tfvars", "terraform.tfvars.json")  # Terraform loads these from the root itself, first,
+AUTO_VAR_SUFFIXES = (".auto.tfvars", ".auto.tfvars.json")         # then these, in name order
+
+
+def read_by_terraform(name: str) -> bool:
+    """True for a file Terraform reads from a module directory on its own (configuration, automatic tfvars)."""
+    return name.endswith((".tf", ".tf.json", *AUTO_VAR_SUFFIXES)) or name in AUTO_VAR_FILES
+
+
+def auto_var_files(root: Path) -> list[Path]:
+    """The root's automatic variable files in Terraform's precedence order (lowest first)."""
+    found = [root / name for name in AUTO_VAR_FILES if (root / name).is_file()]
+    return found + sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name)  # one name order
 
 
 def is_pipeline(block) -> bool:

@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.sources import files
-from driftcheck.sources.terraform.options import TerraformOptions
+from driftcheck.sources.terraform.options import TerraformOptions, auto_var_files, read_by_terraform
 from driftcheck.sources.terraform.tfparse_process import prefetch
 
 _NEEDS_A_COPY = re.compile(r"^\s*(?:count|for_each|module|dynamic|validation)\b", re.MULTILINE)
-_READ_BY_TERRAFORM = (".tf", ".tf.json", ".auto.tfvars", ".auto.tfvars.json")
-_AUTO_VARS = ("terraform.tfvars", "terraform.tfvars.json")
 
 
 def tfparse_kwargs(options: TerraformOptions, var_files: list[Path], tf_root: Path) -> dict[str, Any]:
@@ -36,7 +34,7 @@ def _plain_root(root: Path) -> bool:
     try:
         for entry in root.iterdir():
             name = entry.name
-            if not (name.endswith(_READ_BY_TERRAFORM) or name in _AUTO_VARS):
+            if not read_by_terraform(name):
                 continue
             if not files.is_regular(entry) or entry.stat().st_size > 2 * 1024 * 1024:
                 return False
@@ -54,7 +52,5 @@ def start_early(root: Path, options: TerraformOptions) -> None:
         return
     if not root.is_dir() or not _plain_root(root):
         return
-    auto = [root / n for n in _AUTO_VARS if (root / n).is_file()]
-    auto += sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name)
-    var_files = [Path(os.path.abspath(p)) for p in [*auto, *options.var_files]]
+    var_files = [Path(os.path.abspath(p)) for p in [*auto_var_files(root), *options.var_files]]
     prefetch(str(root), stop_on_hcl_error=True, **tfparse_kwargs(options, var_files, root))

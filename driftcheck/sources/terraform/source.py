@@ -265,10 +265,9 @@ class _Root:
                 expr = block.attributes.get("for_each") if is_pipeline(block) else None
                 if expr is None or any(b is block for b, *_ in taken + found):
                     continue
-                key = (scope.module.directory.resolve(), block.location.file, block.location.line, "for_each")
-                if key not in self._probe_names or self.knowledge.dependencies(expr.references, scope):
+                values = self._for_each_values(scope, block)
+                if values is None:
                     continue
-                values = [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, problem in self.module_instances(scope) if problem is None]
                 first = values[0] if values else None
                 if not isinstance(first, (list, Mapping)) or len(first) < 2 or any(v != first for v in values):
                     continue
@@ -286,10 +285,17 @@ class _Root:
 
     def _for_each_values(self, scope: Scope, block: Block) -> list[Any] | None:
         """A pipeline block's for_each value in each instance of its module, when only configuration decides it."""
-        key = (scope.module.directory.resolve(), block.location.file, block.location.line, "for_each")
+        key = _probe_key(scope, block, "for_each")
         if key not in self._probe_names or self.knowledge.dependencies(block.attributes["for_each"].references, scope):
             return None
         return [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, problem in self.module_instances(scope) if problem is None]
+
+    def _probed(self, scope: Scope, block: Block, meta: str) -> list[Any]:
+        """The probed value of a block's count or for_each in each instance of its module ([] when not probed)."""
+        key = _probe_key(scope, block, meta)
+        if key not in self._probe_names:
+            return []
+        return [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, _ in self.module_instances(scope)]
 
     def _expected_instances(self, scopes: list[Scope]) -> int:
         """The pipeline instances the probes promise: each known for_each's entries or count, one per plain block."""
@@ -304,8 +310,7 @@ class _Root:
                 elif "count" not in block.attributes:
                     total += instances
                 else:
-                    key = (scope.module.directory.resolve(), block.location.file, block.location.line, "count")
-                    counts = [self.evaluation.probe(p, self._probe_names[key]) for p, _ in self.module_instances(scope)] if key in self._probe_names else []
+                    counts = self._probed(scope, block, "count")
                     total += sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool) and c > 0)
         return total
 
@@ -317,9 +322,7 @@ class _Root:
                 expr = block.attributes.get("count") if is_pipeline(block) else None
                 if expr is None or any(b is block for b, *_ in self.neutralized + found):
                     continue
-                key = (scope.module.directory.resolve(), block.location.file, block.location.line, "count")
-                values = [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, _ in self.module_instances(scope) if key in self._probe_names]
-                if any(isinstance(v, str) for v in values):
+                if any(isinstance(v, str) for v in self._probed(scope, block, "count")):
                     found.append((block, "count", f"count = tonumber({expr.text})"))
         return found
 
@@ -373,7 +376,7 @@ class _Root:
         dependencies = self.knowledge.dependencies(expr.references, scope)
         if dependencies:
             return self._expand_from_state(meta, expr, scope, instance_prefix, address, where, dependencies, block)
-        key = (scope.module.directory.resolve(), block.location.file, block.location.line, meta)
+        key = _probe_key(scope, block, meta)
         value = self.evaluation.probe(instance_prefix, self._probe_names[key]) if key in self._probe_names else None
         return validate(meta, value, expr, block.location.file)
 
@@ -547,6 +550,11 @@ class _Root:
             fields=freeze({}),
             error=message,
         )
+
+
+def _probe_key(scope: Scope, block: Block, meta: str) -> tuple[Path, str, int, str]:
+    """The key plan.probes gives a block's count or for_each probe."""
+    return (scope.module.directory.resolve(), block.location.file, block.location.line, meta)
 
 
 def _unindexed_expansion_problem(instance: Mapping[str, Any]) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from driftcheck.model import InputError, Location
 from driftcheck.sources.terraform.modules import Module, display
+from driftcheck.sources.terraform.options import auto_var_files
 from driftcheck.sources.terraform.syntax import TfExpression, load_tfvars, tfvars_key_lines
 from driftcheck.sources.terraform.type_constraints import mismatch, parse_type
 
@@ -67,9 +68,7 @@ def collect_variables(
     for name, raw in env_vars.items():
         if root_module.variable(name) is not None:  # Terraform ignores TF_VAR_ for undeclared variables
             found.append(_generated(root_module, workdir, name, raw, f"TF_VAR_{name}", len(found)))
-    auto: list[Path] = [root / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (root / n).is_file()]
-    auto += sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name)  # one name order, as Terraform
-    candidates = [(path, display(path, root, shown_root)) for path in auto]
+    candidates = [(path, display(path, root, shown_root)) for path in auto_var_files(root)]
     candidates += [(Path(path), str(path)) for path in var_files]
     for path, shown in candidates:
         try:
