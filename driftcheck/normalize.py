@@ -294,17 +294,22 @@ def version_wildcards(declared: dict, live: dict, ctx: PairContext):
     return declared, live, []
 
 
+def _workflow_parameters(side: dict) -> list[Any]:
+    """The parameters of every workflow, once they are keyed by name (workflow_parameters_by_name)."""
+    return [parameter for workflow in side.get("workflows") or () if isinstance(workflow, dict)
+            and isinstance(workflow.get("parameters"), dict) for parameter in workflow["parameters"].values()]
+
+
 def terraform_first_parameter_value(declared: dict, live: dict, ctx: PairContext):
     """For Terraform, compare only a parameter's first value: the provider reads back value[0] alone."""
     if ctx.source_kind != "terraform" or not isinstance(live.get("workflows"), list):
         return declared, live, []
+    if not any(len(p["value"]) > 1 for p in _workflow_parameters(live) if isinstance(p, dict) and isinstance(p.get("value"), list)):
+        return declared, live, []  # every value has one entry at most: nothing to cut (and nothing copied)
     live = copy.deepcopy(live)
-    for workflow in live["workflows"]:
-        parameters = workflow.get("parameters") if isinstance(workflow, dict) else None
-        if isinstance(parameters, dict):
-            for parameter in parameters.values():
-                if isinstance(parameter, dict) and isinstance(parameter.get("value"), list):
-                    parameter["value"] = parameter["value"][:1]
+    for parameter in _workflow_parameters(live):
+        if isinstance(parameter, dict) and isinstance(parameter.get("value"), list):
+            parameter["value"] = parameter["value"][:1]
     return declared, live, []
 
 

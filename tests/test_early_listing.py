@@ -85,12 +85,8 @@ def test_five_blocks_or_a_for_each_are_looked_up_by_name_after_parsing(cli, tmp_
 
 def test_with_state_arns_are_read_as_before(cli, tmp_path, monkeypatch):
     """--state gives the pipelines ARNs: six of them get their Gets (below the ARN listing threshold), no listing."""
-    root = tree(tmp_path / "tf", 6)
-    state = state_file(tmp_path, 6)
     with FakeImageBuilder(page_size=2) as fake:
-        live(fake, 6)
-        seen = listed_during_collect(monkeypatch, fake, wait=0.5)
-        run = cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1", "--state", str(state))
+        run, seen = run_with_state(cli, tmp_path, monkeypatch, fake, 6, wait=0.5)
         assert seen == [False]
         assert run.exit_code == 0, run.stderr
         assert (len(fake.calls("GetImagePipeline")), fake.calls("ListImagePipelines")) == (6, [])
@@ -126,16 +122,20 @@ def state_file(tmp_path, count: int):
     return state
 
 
+def run_with_state(cli, tmp_path, monkeypatch, fake, count: int, wait: float):
+    """``count`` pipeline blocks, live and in a state file, checked with --state; (the run, listed during collect)."""
+    root, state = tree(tmp_path / "tf", count), state_file(tmp_path, count)
+    live(fake, count)
+    seen = listed_during_collect(monkeypatch, fake, wait=wait)
+    return cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1", "--state", str(state)), seen
+
+
 def test_with_a_state_of_twenty_pipelines_their_arn_listing_starts_before_parsing(cli, tmp_path, monkeypatch):
     """The state names 20 pipeline ARNs in one region, the reader's threshold for listing instead of Gets: that
     listing starts before the declarations are parsed, and the requests are the ones it would make after."""
-    root = tree(tmp_path / "tf", 20)
-    state = state_file(tmp_path, 20)
     real_collect = sources.collect
     with FakeImageBuilder(page_size=10) as fake:
-        live(fake, 20)
-        seen = listed_during_collect(monkeypatch, fake, wait=30)
-        run = cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1", "--state", str(state))
+        run, seen = run_with_state(cli, tmp_path, monkeypatch, fake, 20, wait=30)
         assert seen == [True]
         assert run.exit_code == 0, run.stderr
         assert run.report["summary"]["in_sync"] == 20
@@ -144,7 +144,7 @@ def test_with_a_state_of_twenty_pipelines_their_arn_listing_starts_before_parsin
     with FakeImageBuilder(page_size=10) as fake:  # the same run, the listing not started early: the same requests
         live(fake, 20)
         monkeypatch.setattr(aws_reader.AwsLiveReader, "prefetch_arns", lambda self, region, arns: None)
-        again = cli("check", str(root), "--endpoint-url", fake.url, "--region", "us-east-1", "--state", str(state))
+        again = cli("check", str(tmp_path / "tf"), "--endpoint-url", fake.url, "--region", "us-east-1", "--state", str(tmp_path / "terraform.tfstate"))
         assert again.exit_code == 0, again.stderr
         assert (len(fake.calls("ListImagePipelines")), fake.calls("GetImagePipeline")) == (2, [])
     assert again.report["pipelines"] == run.report["pipelines"]

@@ -196,6 +196,7 @@ class _EarlyReads:
     def __init__(self, settings: Any, regions: tuple[str, ...], progress: Any) -> None:
         self.settings, self.regions, self.progress = settings, regions, progress
         self.reader: Any = None
+        self.by_name = False  # the run's pipelines are looked up by name: the sources' expected counts decide
 
     def _reader(self) -> Any:
         if self.reader is None:
@@ -240,6 +241,7 @@ def _early_reads(settings: Any, targets: list[Any], unmanaged: bool, regions: tu
             if len(arns) >= ARN_LIST_THRESHOLD:
                 early._reader().prefetch_arns(region, arns)
     else:
+        early.by_name = True
         early.expect(declared_pipelines(paths))
     return early
 
@@ -321,7 +323,7 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     progress = read_progress(quiet, verbose or debug)
     state_read = read_state_option(declaration)
     early = _early_reads(settings, targets, unmanaged, regions, progress, paths, state_read[0])
-    expect = early.expect if early is not None and not unmanaged and state_read[0] is None else None
+    expect = early.expect if early is not None and early.by_name else None
     declared = collect(paths, source_options(declaration, region, profile, settings, state_read, expect))
     reader: LiveReader = SnapshotLiveReader(live_dir) if settings is None else live_reader(
         settings, targets, declared.pipelines, regions=regions, progress=progress, early=early.reader if early else None)

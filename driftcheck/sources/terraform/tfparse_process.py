@@ -101,8 +101,6 @@ def prefetch(path: str, **kwargs: Any) -> None:
     request = _request(path, False, kwargs)
     if request not in _prefetched:
         timeout, memory = _limits()
-        if not _prefetched:
-            atexit.register(cancel_prefetches)  # a run that ends before asking for it (bad input, Ctrl-C) stops it too
         _prefetched[request] = _Prefetch(request, timeout, memory)
 
 
@@ -110,6 +108,9 @@ def cancel_prefetches() -> None:
     """Stop every started evaluation nobody asked for."""
     while _prefetched:
         _prefetched.popitem()[1].cancel()
+
+
+atexit.register(cancel_prefetches)  # a run that ends before asking for one (bad input, Ctrl-C) stops it too
 
 
 def load_from_path(path: str, drop_chunked_for_each: bool = False, **kwargs: Any) -> dict[str, Any]:

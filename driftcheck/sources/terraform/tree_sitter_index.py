@@ -73,7 +73,7 @@ class _Text:
         if _ends_in_binary_operation(node):
             trailing = _TRAILING_NL_OR_COMMENT.match(self.source + "\n", end)  # python-hcl2 appends the newline too
             return trailing.end() if trailing else end
-        if b"<<" in self.data[node.start_byte:node.end_byte] and _ends_in_heredoc(node):
+        if self.data.find(b"<<", node.start_byte, node.end_byte) >= 0 and _ends_in_heredoc(node):
             if self.source.startswith("\r\n", end):
                 return end + 2
             if self.source.startswith("\n", end) or end == len(self.source):  # python-hcl2 appends a newline to the text
