@@ -1,8 +1,5 @@
 """driftcheck: does the live EC2 Image Builder pipeline still match the code that declares it?"""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("driftcheck")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+# The package's version, written here once (pyproject.toml reads it): every report carries it, and reading it from
+# the installed metadata would cost every run, ``--help`` included, the import of importlib.metadata.
+__version__ = "0.1.0"

@@ -18,8 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from driftcheck.config_document import ConfigError, load_document  # noqa: F401 - ConfigError is part of this module's face
 from driftcheck.defaults import CONFIG_NAMES
 from driftcheck.model import Location
@@ -110,6 +108,8 @@ def _node_at(root: Node, path: list[Any]) -> tuple[Node, str | None]:
 
 
 def _schema_problems(document_root: Node, plain: Any) -> list[tuple[Location, str]]:
+    import jsonschema  # only for a run with a configuration file: a tenth of a second to import
+
     validator = jsonschema.Draft202012Validator(load_schema())
     problems = []
     for error in sorted(validator.iter_errors(plain), key=lambda e: list(map(str, e.absolute_path))):

@@ -6,6 +6,7 @@ stages it needs inside its body, so ``driftcheck --help`` loads click and nothin
 
 from __future__ import annotations
 
+import gc
 import importlib
 
 import click
@@ -24,6 +25,11 @@ COMMANDS: dict[str, str] = {
 
 
 ARGV_KEY = "driftcheck.argv"
+# The cyclic garbage collector's thresholds for a run (Python's are 700, 10, 10). A run builds large trees of dicts,
+# tuples and dataclasses that hold no cycles; with the default a collection starts every 700 new objects and walks
+# all the young ones again, a tenth of a 1,000-pipeline run's time. Collections still happen, every 200,000 new
+# objects (mypy's setting): cyclic garbage is still freed, a little later.
+GC_THRESHOLDS = (200_000, 30, 30)
 
 
 class LazyGroup(click.Group):
@@ -49,3 +55,4 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="driftcheck")
 def main() -> None:
     """driftcheck: do your live EC2 Image Builder pipelines still match the code that declares them?"""
+    gc.set_threshold(*GC_THRESHOLDS)

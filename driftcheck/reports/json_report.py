@@ -7,9 +7,6 @@ import json
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
-
 from driftcheck.errors import DriftcheckError
 from driftcheck.frozen import thaw
 from driftcheck.model import Difference, Hint, InputError, Location, PipelineResult, RunContext, RunResult
@@ -133,6 +130,9 @@ def load_schema() -> dict[str, Any]:
 
 def validate_report(document: dict[str, Any]) -> None:
     """Raise DriftcheckError with a one-line message if ``document`` does not match the schema."""
+    import jsonschema  # only where a report is checked (reading one back, the tests): writing one needs none
+    from jsonschema.exceptions import best_match
+
     validator = jsonschema.Draft202012Validator(load_schema())
     error = best_match(validator.iter_errors(document))
     if error is not None:

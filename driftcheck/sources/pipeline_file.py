@@ -30,10 +30,7 @@ import difflib
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import jsonschema
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from driftcheck.fields import FieldSpec, pipeline_model
 from driftcheck.frozen import freeze
@@ -42,6 +39,10 @@ from driftcheck.model import DeclaredPipeline, InputError, Location
 from driftcheck.pipeline_schema import MARKER_KEY, REGION_KEY, pipeline_file_schema
 from driftcheck.sources.base import SourceResult
 from driftcheck.sources.yaml_tree import Document, Node
+
+if TYPE_CHECKING:  # jsonschema is imported when a pipeline file is validated, not with the sources' registry
+    import jsonschema
+    from jsonschema import Draft202012Validator
 
 __all__ = ["MARKER", "PipelineFileSource", "is_pipeline_file"]
 
@@ -65,6 +66,9 @@ def _is_integer(checker: Any, instance: Any) -> bool:
 @functools.lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
     """One validator for the schema generated from the installed model (built once per process)."""
+    import jsonschema
+    from jsonschema import Draft202012Validator
+
     schema = pipeline_file_schema()
     Draft202012Validator.check_schema(schema)
     checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import tempfile
@@ -54,6 +53,8 @@ CODE = _code_digest()
 
 @functools.lru_cache(maxsize=1)
 def _parser_versions() -> tuple[str, ...]:
+    import importlib.metadata
+
     versions = []
     for name in _PARSERS:  # read from the installed metadata: importing python-hcl2 and Lark costs a tenth of a second
         try:

@@ -6,8 +6,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from driftcheck.sources.terraform.state import TerraformState
+if TYPE_CHECKING:  # the state's reader (and the YAML loader behind its limits) is imported when a state is read
+    from driftcheck.sources.terraform.state import TerraformState
 
 RESOURCE_TYPE = "aws_imagebuilder_image_pipeline"
 # A pipeline block's header, found without parsing (labels quoted or not): the block's name is group 1.

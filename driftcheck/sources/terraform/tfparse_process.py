@@ -160,7 +160,8 @@ def load_from_path(path: str, drop_chunked_for_each: bool = False, **kwargs: Any
 
 
 _CHILD = """
-import json, sys
+import gc, json, sys
+gc.set_threshold(200_000, 30, 30)  # as driftcheck's own (cli/__init__.py): the document is a large tree without cycles
 import tfparse
 request = json.loads(sys.stdin.buffer.read())
 try:
