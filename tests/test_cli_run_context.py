@@ -7,7 +7,10 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
+from driftcheck.cli import exit_status
 from driftcheck.cli.run_context import masked_command
 from tests.conftest import DEMO_LIVE, DEMO_TF
 
@@ -58,6 +61,29 @@ def test_a_terraform_check_loads_no_schema_validator_and_collects_garbage_less_o
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert "EXIT 1" in out  # the demo's drift: the run did check
     assert "JSONSCHEMA False GC True" in out, out
+
+
+def test_the_console_script_ends_with_the_runs_status_and_everything_written(tmp_path):
+    """driftcheck.cli.run skips the interpreter's teardown: the exit status, stdout and the report files are whole."""
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["driftcheck"] == "driftcheck.cli:run"
+    env = {**os.environ, "DRIFTCHECK_CACHE_DIR": str(tmp_path)}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", "from driftcheck.cli import run; run()", *args], capture_output=True, text=True, env=env)
+
+    checked = run("check", str(DEMO_TF), "--live", str(DEMO_LIVE), "--region", "us-east-1", "--format", "json", "--report", f"html={tmp_path / 'r.html'}")
+    assert checked.returncode == 1, checked.stderr
+    assert json.loads(checked.stdout)["summary"]["drifted"] == 2  # all of it, flushed
+    assert (tmp_path / "r.html").read_text().rstrip().endswith("</html>")
+    usage = run("check", str(DEMO_TF), "--format", "nope")
+    assert usage.returncode == 2 and "nope" in usage.stderr
+    assert run("--version").returncode == 0 and run("--version").stdout.startswith("driftcheck, version ")
+
+
+def test_exit_status_is_what_sys_exit_would_give(capsys):
+    assert [exit_status(code) for code in (None, 0, 1, 2, 256 + 2)] == [0, 0, 1, 2, 2]
+    assert exit_status("driftcheck: stopped") == 1 and "driftcheck: stopped" in capsys.readouterr().err
 
 
 def test_a_source_url_that_is_not_http_is_a_usage_error(cli):

@@ -115,7 +115,8 @@ def _children_marked(mark: str) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc to find the evaluator's child")
-def test_an_early_evaluation_never_outlives_a_run_that_stops_before_it(tmp_path):
+@pytest.mark.parametrize("entry", ["main", "run"])  # the click group, and the console script's quick exit around it
+def test_an_early_evaluation_never_outlives_a_run_that_stops_before_it(tmp_path, entry):
     """The run stops on a bad --previous file before anything is parsed; the child evaluating a slow expression
     (fileset over the whole file system) is stopped with it."""
     root = tmp_path / "tf"
@@ -125,7 +126,7 @@ def test_an_early_evaluation_never_outlives_a_run_that_stops_before_it(tmp_path)
     env = {**os.environ, mark.split("=")[0]: mark.split("=")[1], "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE0000000000",
            "AWS_SECRET_ACCESS_KEY": "x", "DRIFTCHECK_TF_TIMEOUT": "60"}
     try:
-        done = REAL_RUN([sys.executable, "-c", "from driftcheck.cli import main; main()", "check", str(root), "--previous", str(tmp_path / "missing.json"),
+        done = REAL_RUN([sys.executable, "-c", f"from driftcheck.cli import {entry}; {entry}()", "check", str(root), "--previous", str(tmp_path / "missing.json"),
                                "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"],
                               capture_output=True, text=True, env=env, timeout=60)
         assert done.returncode == 2, done.stderr

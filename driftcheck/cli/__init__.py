@@ -6,8 +6,11 @@ stages it needs inside its body, so ``driftcheck --help`` loads click and nothin
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
+import os
+import sys
 
 import click
 
@@ -56,3 +59,37 @@ class LazyGroup(click.Group):
 def main() -> None:
     """driftcheck: do your live EC2 Image Builder pipelines still match the code that declares them?"""
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def exit_status(code: object) -> int:
+    """The process status ``sys.exit(code)`` gives: None is 0, a number is itself, anything else is printed and is 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def run() -> None:
+    """The ``driftcheck`` command: :func:`main`, then an exit that skips tearing the interpreter down.
+
+    When :func:`main` returns, every report is written and closed. Python's own exit would then free the run's
+    objects one by one, after a last full garbage collection: about 0.3 s after a 1,000-pipeline run, for
+    nothing. Here the exit handlers still run (logging flushes, an unused Terraform evaluator child is stopped,
+    temporary files are removed), the standard streams are flushed, and the process ends with the status
+    ``sys.exit`` was given. Threads still waiting on AWS (past ``--deadline``) do not hold the exit up.
+    """
+    try:
+        main()
+    except SystemExit as exc:
+        status = exit_status(exc.code)
+    else:  # pragma: no cover - click's standalone mode always exits
+        status = 0
+    atexit._run_exitfuncs()  # what the interpreter's shutdown would run (and the same functions, once)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (``driftcheck check | head``): nothing more can be said
+            status = status or 1
+    os._exit(status)

@@ -160,7 +160,7 @@ def load_from_path(path: str, drop_chunked_for_each: bool = False, **kwargs: Any
 
 
 _CHILD = """
-import gc, json, sys
+import gc, json, os, sys
 gc.set_threshold(200_000, 30, 30)  # as driftcheck's own (cli/__init__.py): the document is a large tree without cycles
 import tfparse
 request = json.loads(sys.stdin.buffer.read())
@@ -173,4 +173,6 @@ for entry in (answer.get("document") or {}).get("aws_imagebuilder_image_pipeline
     if isinstance(entry, dict) and marker in str(entry.get("__tfmeta", {}).get("path", "")):
         entry.pop("for_each", None)
 sys.stdout.write(json.dumps(answer))
+sys.stdout.flush()
+os._exit(0)  # the answer is out: freeing the document object by object would only keep the parent waiting
 """
