@@ -15,13 +15,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftcheck.baseline import Baseline
-from driftcheck.config import ConfigRule
 from driftcheck.errors import UsageError
 from driftcheck.live.fetch import arn_region
 from driftcheck.model import Difference, PipelineResult, RunResult, Status
 from driftcheck.severity import SEVERITIES, severity_of_path, severity_of_status
+
+if TYPE_CHECKING:  # the configuration file's reader (and YAML) is imported by a run that has one
+    from driftcheck.config import ConfigRule
 
 
 def _account(arn: str | None) -> str | None:

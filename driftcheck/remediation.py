@@ -17,14 +17,13 @@ escapes for display: every report escapes the hint's text as it escapes the valu
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
-
-import yaml
 
 from driftcheck.fields import FieldSpec, pipeline_model
 from driftcheck.frozen import thaw
@@ -196,17 +195,21 @@ def hcl_snippet(path: str, value: Any) -> str:
 # ---------------------------------------------------------------- YAML
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+@functools.cache
+def _dumper() -> type:
+    """PyYAML's safe dumper with driftcheck's string style (built, and PyYAML imported, for the first YAML hint)."""
+    import yaml
 
+    def present_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+        # never block scalars or folding: one quoted line whenever plain would be read back as something else
+        style = '"' if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F or char in "\u2028\u2029\ufeff" for char in data) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
-def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    # never block scalars or folding: one quoted line whenever plain would be read back as something else
-    style = '"' if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F or char in "\u2028\u2029\ufeff" for char in data) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+    class Dumper(yaml.SafeDumper):
+        pass
 
-
-_Dumper.add_representer(str, _str_presenter)
+    Dumper.add_representer(str, present_str)
+    return Dumper
 
 
 def _cfn_name(spec: FieldSpec) -> str:
@@ -249,8 +252,10 @@ def yaml_snippet(path: str, value: Any, source_kind: str) -> str:
             tree = _cfn_tree(spec, tree)
     for item_spec, _ in reversed(chain):
         tree = {(_cfn_name(item_spec) if cfn else item_spec.name): tree}
+    import yaml
+
     try:
-        text = yaml.dump(tree, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=False, width=1 << 30)
+        text = yaml.dump(tree, Dumper=_dumper(), default_flow_style=False, sort_keys=False, allow_unicode=False, width=1 << 30)
     except yaml.YAMLError as exc:  # pragma: no cover - JSON-compatible values always dump
         raise CannotRender(f"the value cannot be written as YAML: {exc}") from exc
     return text.rstrip("\n")

@@ -49,18 +49,19 @@ def test_help_loads_no_stage_of_the_check():
     assert "HEAVY []" in out
 
 
-def test_a_terraform_check_loads_no_schema_validator_and_collects_garbage_less_often(tmp_path):
-    """jsonschema (a tenth of a second to import) is for configuration and pipeline files; a run's many acyclic
-    objects would otherwise start a garbage collection every 700 allocations (cli/__init__.GC_THRESHOLDS)."""
+def test_a_terraform_check_loads_no_schema_validator_nor_yaml_and_collects_garbage_less_often(tmp_path):
+    """jsonschema (a tenth of a second to import) is for configuration and pipeline files, PyYAML for YAML files and
+    hints; a run's many acyclic objects would otherwise start a garbage collection every 700 allocations
+    (cli/__init__.GC_THRESHOLDS)."""
     code = ("import gc, sys; gc.set_threshold(700, 10, 10)\n"
             f"sys.argv = ['driftcheck', 'check', {str(DEMO_TF)!r}, '--live', {str(DEMO_LIVE)!r}, '--region', 'us-east-1']\n"
             "from driftcheck.cli import main; GC_THRESHOLDS = (200_000, 30, 30)\n"
             "try:\n    main()\nexcept SystemExit as exc:\n    print('EXIT', exc.code)\n"
-            "print('JSONSCHEMA', 'jsonschema' in sys.modules, 'GC', gc.get_threshold() == GC_THRESHOLDS)")
+            "print('JSONSCHEMA', 'jsonschema' in sys.modules, 'YAML', 'yaml' in sys.modules, 'GC', gc.get_threshold() == GC_THRESHOLDS)")
     env = {**os.environ, "DRIFTCHECK_CACHE_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert "EXIT 1" in out  # the demo's drift: the run did check
-    assert "JSONSCHEMA False GC True" in out, out
+    assert "JSONSCHEMA False YAML False GC True" in out, out
 
 
 def test_the_console_script_ends_with_the_runs_status_and_everything_written(tmp_path):

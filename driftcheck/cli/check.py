@@ -275,7 +275,6 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     regions, region = split_regions(region)
     from driftcheck.baseline import load_baseline
     from driftcheck.check import run_check
-    from driftcheck.config import merge_declaration, merge_reports
     from driftcheck.live.fetch import LiveReader, SnapshotLiveReader
     from driftcheck.policy import Policy, fail_on_option, parse_fail_on
     from driftcheck.policy import exit_code as policy_exit_code
@@ -291,6 +290,8 @@ def check(paths, region, profile, endpoint_url, max_attempts, timeout, debug, ve
     policy = None
     severity: dict[str, str] = {}
     if config is not None:
+        from driftcheck.config import merge_declaration, merge_reports
+
         given = _given_on_command_line()
         paths = paths or config.paths or ()
         region = region if "region" in given else region or config.region

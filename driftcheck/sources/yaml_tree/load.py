@@ -15,7 +15,6 @@ from driftcheck.model import Location
 from driftcheck.sources.yaml_tree import limits
 from driftcheck.sources.yaml_tree.json_tree import JsonBuilder
 from driftcheck.sources.yaml_tree.located import Document, DocumentError, DuplicateKey
-from driftcheck.sources.yaml_tree.yaml_loader import load_yaml
 
 _BOM = "\ufeff"
 
@@ -44,6 +43,8 @@ def load_text(text: str, file: str) -> Document:
         builder = JsonBuilder(text, file)
         root = builder.build()
         return Document(file, root, "json", duplicate_keys=_in_file_order(builder.duplicates))
+    from driftcheck.sources.yaml_tree.yaml_loader import load_yaml  # PyYAML: imported for the first YAML file
+
     document = load_yaml(text, file)
     return replace(document, duplicate_keys=_in_file_order(document.duplicate_keys))
 
