@@ -68,6 +68,9 @@ class PairRule:
 
 # --------------------------------------------------------------------------- helpers
 
+_NUMBERS = frozenset({int, float, bool})
+_PLAIN_ATOMS = _NUMBERS | {str, type(None)}
+
 
 def _get(tree: Mapping[str, Any] | None, *keys: str) -> Any:
     for key in keys:
@@ -104,6 +107,11 @@ def empty_means_unset(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Turn "", {} and [] into None at every depth: the API omits empty values, and tools send "" for unset."""
 
     def walk(value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            return value or None
+        if kind in _NUMBERS:
+            return value
         if isinstance(value, dict):
             items = {key: walk(item) for key, item in value.items()}
             return items or None
@@ -480,6 +488,8 @@ def split_unresolved(fields: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[U
     dropped = object()
 
     def walk(value: Any, path: str) -> Any:
+        if type(value) in _PLAIN_ATOMS:  # most values: nothing to lift, told apart by type alone
+            return value
         if isinstance(value, Unresolved):
             found.append(UnresolvedField(path, value.reason))
             return dropped
@@ -499,7 +509,7 @@ def split_unresolved(fields: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[U
             return [walk(item, f"{path}[{index}]") for index, item in enumerate(value)]
         return value
 
-    plain = walk(thaw(fields), "")
+    plain = walk(fields, "")  # a plain copy: mappings become dicts, lists and tuples lists (as thaw would)
     return plain, tuple(found)
 
 

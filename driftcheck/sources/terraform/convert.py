@@ -40,6 +40,9 @@ class Converter:
         resource_refs = [
             ref for ref in expr.references if ref.root not in ("var", "local", "each", "count", "path", "terraform", "self")
         ]
+        kind = type(raw)
+        if not resource_refs and kind in _NUMBERS:  # nothing in it can be a marker, a block id, a template or a null
+            return raw
         if not resource_refs:
             if isinstance(raw, Mapping) and "__attribute__" in raw:  # tfparse's stand-in for a null var or local
                 if self.knowledge.definitely_null(expr, self.scope):
@@ -183,6 +186,8 @@ class Converter:
 
 
 _OMIT = object()
+_NUMBERS = frozenset({int, float, bool})
+_SCALARS = _NUMBERS | {str}
 
 
 def _pick(hcl_items: list[Block | None], index: int, has_dynamic: bool) -> Block | None:
@@ -232,6 +237,8 @@ def render_state_values(raw: Any, expr_text: str, values: Mapping[str, Any], blo
 def contains_null(value: Any) -> bool:
     if value is None:
         return True
+    if type(value) in _SCALARS:  # most values: told apart by type alone, before the abstract-class checks
+        return False
     if isinstance(value, Mapping):
         return any(contains_null(v) for v in value.values())
     if isinstance(value, list):
@@ -241,6 +248,8 @@ def contains_null(value: Any) -> bool:
 
 def template_leftover(value: Any, expr_text: str) -> bool:
     """tfparse renders a template part it could not evaluate as ``${...}``, or leaves the part's own text."""
+    if type(value) in _NUMBERS:
+        return False
     if isinstance(value, Mapping):
         return any(template_leftover(v, expr_text) for v in value.values())
     if isinstance(value, list):
@@ -295,6 +304,8 @@ def tf_string(value: Any) -> Any:
 
 def looks_unknown(value: Any, block_ids: set[str]) -> bool:
     """tfparse's ways of saying 'unknown': attribute markers, block UUIDs, leftover template text."""
+    if type(value) is str:
+        return "-" in value and any(match in block_ids for match in UUID.findall(value))
     if isinstance(value, Mapping):
         if "__attribute__" in value or "__name__" in value:
             return True
