@@ -254,3 +254,58 @@ def test_batches_are_evaluated_at_once_and_merged_in_order(cli, tmp_path, monkey
     plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
     assert chunked == plain
     assert most[0] == 2
+
+
+def _working_copies(monkeypatch) -> list[tuple[str | None, dict[str, str]]]:
+    """Each evaluation's drop marker and the text of its working copy's .tf files, read while it runs."""
+    from driftcheck.sources.terraform import tfparse_process
+
+    seen: list[tuple[str | None, dict[str, str]]] = []
+    real = evaluate.load_from_path
+
+    def load(path, drop_chunked_for_each=False, **kwargs):
+        seen.append((tfparse_process.CHUNK_MARKER if drop_chunked_for_each else None,
+                     {p.name: p.read_text() for p in Path(path).glob("*.tf")}))
+        return real(path, drop_chunked_for_each=drop_chunked_for_each, **kwargs)
+
+    monkeypatch.setattr(evaluate, "load_from_path", load)
+    return seen
+
+
+def test_a_local_only_the_chunked_for_each_reads_is_empty_in_the_chunked_evaluation(cli, tmp_path, monkeypatch, caplog):
+    """Each chunk copy has its literal slice, so the chunked evaluation never reads local.apps: every tfparse child
+    building it anyway cost a second each at 5,000 entries. The probe pass still has it, and the report is the same."""
+    (tmp_path / "main.tf").write_text(OBJECTS)
+    live = tmp_path / "live"
+    live_response(live, "acme-h", description="team w n=7", tags={"B": "b", "Name": "h", "L": "u"})
+    seen = _working_copies(monkeypatch)
+    plain, chunked, _ = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
+    assert chunked == plain
+    chunk_passes = [files["main.tf"] for marker, files in seen if marker is not None]
+    assert chunk_passes and all("  apps = {}\n" in text and 'apps = {\n    "a b"' not in text for text in chunk_passes)
+    header = OBJECTS.splitlines().index('resource "aws_imagebuilder_image_pipeline" "p" {')
+    assert all(text.splitlines()[header].startswith('resource "aws_imagebuilder_image_pipeline"') for text in chunk_passes)  # lines kept
+    probe_passes = [files["main.tf"] for marker, files in seen if marker is None]
+    assert probe_passes and all('apps = {\n    "a b"' in text for text in probe_passes)
+
+
+def test_a_local_read_anywhere_else_is_left_as_written(tmp_path):
+    """Named by another expression, a comment, or read through a function: the chunked evaluation keeps it."""
+    from driftcheck.sources.terraform.modules import ModuleTree
+
+    variants = {
+        "output": OBJECTS + 'output "n" {\n  value = length(local.apps)\n}\n',
+        "comment": OBJECTS + "# local.apps is our inventory\n",
+        "function": OBJECTS.replace("for_each = local.apps", "for_each = tomap(local.apps)"),
+        "plain": OBJECTS,
+    }
+    found = {}
+    for name, text in variants.items():
+        root = tmp_path / name
+        root.mkdir()
+        (root / "main.tf").write_text(text)
+        tree = ModuleTree(root, str(root))
+        scopes = tree.scopes()
+        block = next(b for b in scopes[0].module.blocks("resource") if b.labels[0] == "aws_imagebuilder_image_pipeline")
+        found[name] = [(rewrite[1], rewrite[2]) for rewrite in chunks.spent_locals(scopes, [Chunking(block, 0, ("{}",), (5,))])]
+    assert found == {"output": [], "comment": [], "function": [], "plain": [("apps", "apps = {}")]}

@@ -142,6 +142,7 @@ class _Root:
             rewrites = self.neutralized + self._numeric_counts(scopes)
             chunked = chunks.plan(scopes, self._for_each_values, rewrites, chunks.chunk_size())
             rewrites += self._literal_sets(scopes, rewrites + [(c.block,) for c in chunked])
+            rewrites += chunks.spent_locals(scopes, chunked)
             self._use(evaluate(self.tree, self.options, planned, blanks, rewrites + inputs, chunked), keep_probes=True)
         else:
             self._use(evaluate(self.tree, self.options, planned, blanks, inputs))
