@@ -32,10 +32,10 @@ from driftcheck.sources.terraform.knowledge import INSTANCE_KEY, NOT_FOUND, Know
 from driftcheck.sources.terraform.modules import Module, ModuleTree, Scope, display, ignored_null_inputs, is_override
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, TerraformOptions
 from driftcheck.sources.terraform.plan import META, is_pipeline, passes, probes, state_rewrites
+from driftcheck.sources.terraform.probed import Probed, probe_key
 from driftcheck.sources.terraform.providers import arn_region, pipeline_region, provider_account, provider_for, provider_syntax, tags_all
 from driftcheck.sources.terraform.index_model import Block, Expr
 from driftcheck.sources.terraform.templates import inline_templates
-from driftcheck.sources.terraform.variables import hcl_string
 from driftcheck.sources.terraform.tfparse_process import EvaluatorLimit, cancel_prefetches
 
 log = logging.getLogger(__name__)
@@ -136,12 +136,13 @@ class _Root:
             # first learn every count/for_each value with the pipelines' own expansion switched off, so that an
             # invalid or huge value never reaches the evaluator's expansion (which is slow per instance)
             self._use(evaluate(self.tree, self.options, planned, blanks, counted + inputs))
+            probed = Probed(self.evaluation, self._probe_names, self.knowledge, self.module_instances)
             if self.options.expect is not None:
-                self.options.expect(self._expected_instances(scopes))
+                self.options.expect(probed.expected_instances(scopes))
             self.neutralized = self._invalid_expansions(scopes)
-            rewrites = self.neutralized + self._numeric_counts(scopes)
-            chunked = chunks.plan(scopes, self._for_each_values, rewrites, chunks.chunk_size())
-            rewrites += self._literal_sets(scopes, rewrites + [(c.block,) for c in chunked])
+            rewrites = self.neutralized + probed.numeric_counts(scopes, self.neutralized)
+            chunked = chunks.plan(scopes, probed.for_each_values, rewrites, chunks.chunk_size())
+            rewrites += probed.literal_sets(scopes, rewrites + [(c.block,) for c in chunked])
             rewrites += chunks.spent_locals(scopes, chunked)
             self._use(evaluate(self.tree, self.options, planned, blanks, rewrites + inputs, chunked), keep_probes=True)
         else:
@@ -252,81 +253,6 @@ class _Root:
                             found.append(error)
         return found
 
-    def _literal_sets(self, scopes: list[Scope], taken: list[tuple]) -> list[tuple[Block, str, str]]:
-        """``for_each`` over a set of strings or a map of scalars, given to the evaluator as the literal map it stands
-        for (``{"a" = "a", ...}``: for a set, each.key and each.value are the element).
-
-        The evaluator re-evaluates a for_each expression once per instance, so a set built by an expression
-        costs it quadratic time (300 elements: 3.9 s; the same as a literal: 0.7 s). Only done when every
-        instance of the module has the same set, since the block's text is shared by all of them.
-        """
-        found: list[tuple[Block, str, str]] = []
-        for scope in scopes:
-            for block in scope.module.blocks("resource"):
-                expr = block.attributes.get("for_each") if is_pipeline(block) else None
-                if expr is None or any(b is block for b, *_ in taken + found):
-                    continue
-                values = self._for_each_values(scope, block)
-                if values is None:
-                    continue
-                first = values[0] if values else None
-                if not isinstance(first, (list, Mapping)) or len(first) < 2 or any(v != first for v in values):
-                    continue
-                if isinstance(first, list):
-                    if not all(isinstance(item, str) for item in first) or len(set(first)) != len(first):
-                        continue  # not a set of strings: validation reports it
-                    pairs = {item: item for item in first}
-                else:
-                    if not all(isinstance(v, (str, int, float, bool)) for v in first.values()):
-                        continue  # each.value is a structure: left to the evaluator as written
-                    pairs = dict(first)
-                body = ", ".join(f"{hcl_string(str(k))} = {_hcl_scalar(v)}" for k, v in sorted(pairs.items()))
-                found.append((block, "for_each", f"for_each = {{{body}}}"))
-        return found
-
-    def _for_each_values(self, scope: Scope, block: Block) -> list[Any] | None:
-        """A pipeline block's for_each value in each instance of its module, when only configuration decides it."""
-        key = _probe_key(scope, block, "for_each")
-        if key not in self._probe_names or self.knowledge.dependencies(block.attributes["for_each"].references, scope):
-            return None
-        return [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, problem in self.module_instances(scope) if problem is None]
-
-    def _probed(self, scope: Scope, block: Block, meta: str) -> list[Any]:
-        """The probed value of a block's count or for_each in each instance of its module ([] when not probed)."""
-        key = _probe_key(scope, block, meta)
-        if key not in self._probe_names:
-            return []
-        return [self.evaluation.probe(prefix, self._probe_names[key]) for prefix, _ in self.module_instances(scope)]
-
-    def _expected_instances(self, scopes: list[Scope]) -> int:
-        """The pipeline instances the probes promise: each known for_each's entries or count, one per plain block."""
-        total = 0
-        for scope in scopes:
-            instances = len(self.module_instances(scope))
-            for block in scope.module.blocks("resource"):
-                if not is_pipeline(block):
-                    continue
-                if "for_each" in block.attributes:
-                    total += sum(len(v) for v in self._for_each_values(scope, block) or () if isinstance(v, (Mapping, list, tuple)))
-                elif "count" not in block.attributes:
-                    total += instances
-                else:
-                    counts = self._probed(scope, block, "count")
-                    total += sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool) and c > 0)
-        return total
-
-    def _numeric_counts(self, scopes: list[Scope]) -> list[tuple[Block, str, str]]:
-        """``count = "2"`` is a number to Terraform, but one instance to the evaluator: evaluate it as tonumber()."""
-        found: list[tuple[Block, str, str]] = []
-        for scope in scopes:
-            for block in scope.module.blocks("resource"):
-                expr = block.attributes.get("count") if is_pipeline(block) else None
-                if expr is None or any(b is block for b, *_ in self.neutralized + found):
-                    continue
-                if any(isinstance(v, str) for v in self._probed(scope, block, "count")):
-                    found.append((block, "count", f"count = tonumber({expr.text})"))
-        return found
-
     def _wanted(self, shown_file: str) -> bool:
         return self.only is None or Path(self.root / os.path.relpath(shown_file, self.shown_root)).resolve() in self.only
 
@@ -377,7 +303,7 @@ class _Root:
         dependencies = self.knowledge.dependencies(expr.references, scope)
         if dependencies:
             return self._expand_from_state(meta, expr, scope, instance_prefix, address, where, dependencies, block)
-        key = _probe_key(scope, block, meta)
+        key = probe_key(scope, block, meta)
         value = self.evaluation.probe(instance_prefix, self._probe_names[key]) if key in self._probe_names else None
         return validate(meta, value, expr, block.location.file)
 
@@ -553,11 +479,6 @@ class _Root:
         )
 
 
-def _probe_key(scope: Scope, block: Block, meta: str) -> tuple[Path, str, int, str]:
-    """The key plan.probes gives a block's count or for_each probe."""
-    return (scope.module.directory.resolve(), block.location.file, block.location.line, meta)
-
-
 def _unindexed_expansion_problem(instance: Mapping[str, Any]) -> str | None:
     """For a block the syntax index does not read (a .tf.json file): why its count/for_each cannot be trusted.
 
@@ -581,15 +502,6 @@ def _tf_key(suffix: str) -> str:
         except ValueError:
             return suffix
     return suffix
-
-
-def _hcl_scalar(value: Any) -> str:
-    """A string, number or bool as an HCL literal."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    return hcl_string(value)
 
 
 def _without_whole_resources(expr: Expr) -> list:
