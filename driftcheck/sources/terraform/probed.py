@@ -5,12 +5,12 @@ for (a set or a map of scalars handed over as the literal map it stands for; a s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from driftcheck.sources.terraform.evaluate import Evaluation
-from driftcheck.sources.terraform.index_model import Block
+from driftcheck.sources.terraform.index_model import Block, Expr
 from driftcheck.sources.terraform.knowledge import Knowledge
 from driftcheck.sources.terraform.modules import Scope
 from driftcheck.sources.terraform.plan import is_pipeline
@@ -20,6 +20,16 @@ from driftcheck.sources.terraform.variables import hcl_string
 def probe_key(scope: Scope, block: Block, meta: str) -> tuple[Path, str, int, str]:
     """The key plan.probes gives a block's count or for_each probe."""
     return (scope.module.directory.resolve(), block.location.file, block.location.line, meta)
+
+
+def _untaken(scopes: list[Scope], meta: str, taken: list[tuple], found: list[tuple]) -> Iterator[tuple[Scope, Block, Expr]]:
+    """Each pipeline block with a ``meta`` attribute (its scope, block and expression) that no rewrite in ``taken`` or
+    ``found`` (which the caller grows while it reads) holds yet."""
+    for scope in scopes:
+        for block in scope.module.blocks("resource"):
+            expr = block.attributes.get(meta) if is_pipeline(block) else None
+            if expr is not None and not any(b is block for b, *_ in (*taken, *found)):
+                yield scope, block, expr
 
 
 class Probed:
@@ -42,27 +52,23 @@ class Probed:
         instance of the module has the same set, since the block's text is shared by all of them.
         """
         found: list[tuple[Block, str, str]] = []
-        for scope in scopes:
-            for block in scope.module.blocks("resource"):
-                expr = block.attributes.get("for_each") if is_pipeline(block) else None
-                if expr is None or any(b is block for b, *_ in taken + found):
-                    continue
-                values = self.for_each_values(scope, block)
-                if values is None:
-                    continue
-                first = values[0] if values else None
-                if not isinstance(first, (list, Mapping)) or len(first) < 2 or any(v != first for v in values):
-                    continue
-                if isinstance(first, list):
-                    if not all(isinstance(item, str) for item in first) or len(set(first)) != len(first):
-                        continue  # not a set of strings: validation reports it
-                    pairs = {item: item for item in first}
-                else:
-                    if not all(isinstance(v, (str, int, float, bool)) for v in first.values()):
-                        continue  # each.value is a structure: left to the evaluator as written
-                    pairs = dict(first)
-                body = ", ".join(f"{hcl_string(str(k))} = {_hcl_scalar(v)}" for k, v in sorted(pairs.items()))
-                found.append((block, "for_each", f"for_each = {{{body}}}"))
+        for scope, block, _ in _untaken(scopes, "for_each", taken, found):
+            values = self.for_each_values(scope, block)
+            if values is None:
+                continue
+            first = values[0] if values else None
+            if not isinstance(first, (list, Mapping)) or len(first) < 2 or any(v != first for v in values):
+                continue
+            if isinstance(first, list):
+                if not all(isinstance(item, str) for item in first) or len(set(first)) != len(first):
+                    continue  # not a set of strings: validation reports it
+                pairs = {item: item for item in first}
+            else:
+                if not all(isinstance(v, (str, int, float, bool)) for v in first.values()):
+                    continue  # each.value is a structure: left to the evaluator as written
+                pairs = dict(first)
+            body = ", ".join(f"{hcl_string(str(k))} = {_hcl_scalar(v)}" for k, v in sorted(pairs.items()))
+            found.append((block, "for_each", f"for_each = {{{body}}}"))
         return found
 
     def for_each_values(self, scope: Scope, block: Block) -> list[Any] | None:
@@ -99,13 +105,9 @@ class Probed:
     def numeric_counts(self, scopes: list[Scope], taken: list[tuple]) -> list[tuple[Block, str, str]]:
         """``count = "2"`` is a number to Terraform, but one instance to the evaluator: evaluate it as tonumber()."""
         found: list[tuple[Block, str, str]] = []
-        for scope in scopes:
-            for block in scope.module.blocks("resource"):
-                expr = block.attributes.get("count") if is_pipeline(block) else None
-                if expr is None or any(b is block for b, *_ in taken + found):
-                    continue
-                if any(isinstance(v, str) for v in self.values(scope, block, "count")):
-                    found.append((block, "count", f"count = tonumber({expr.text})"))
+        for scope, block, expr in _untaken(scopes, "count", taken, found):
+            if any(isinstance(v, str) for v in self.values(scope, block, "count")):
+                found.append((block, "count", f"count = tonumber({expr.text})"))
         return found
 
 
