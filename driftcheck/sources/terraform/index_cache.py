@@ -56,8 +56,8 @@ CODE = _code_digest()
 @functools.lru_cache(maxsize=1)
 def _parser_files() -> tuple[str, ...]:
     """The installed parsers' own files (name, size, modification time), found without importing the parsers: a
-    parser upgraded or installed again gives other keys. (Their versions from the package metadata meant a search
-    of every installed distribution per parser, each run; importing python-hcl2 and Lark, a tenth of a second.)"""
+    parser upgraded or installed again gives other keys. (Their versions from the package metadata cost every run
+    the import of importlib.metadata; importing python-hcl2 and Lark would cost a tenth of a second.)"""
     found = []
     for name in _PARSERS:
         try:
