@@ -124,34 +124,3 @@ def test_no_text_of_the_file_is_stored(cache):
     assert oct((cache / "index").stat().st_mode & 0o777) == "0o700"
     assert index_cache.load("main.tf", text) == fresh
     assert index_cache.load("main.tf", text).blocks[0].attributes["secret_key"].text == f'"{secret}"'
-
-
-def test_a_parser_installed_again_gives_other_keys_and_is_not_imported(tmp_path, monkeypatch):
-    """The key holds the parsers' own files (size, modification time), read without importing them."""
-    import sys
-
-    package = tmp_path / "site" / "driftcheck_fake_parser"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("raise RuntimeError('never imported')\n")
-    (package / "_binding.so").write_bytes(b"\0" * 10)
-    (package / ".lark_cache.bin").write_bytes(b"written by the parser at run time")
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    monkeypatch.setattr(index_cache, "_PARSERS", ("driftcheck_fake_parser", "driftcheck_not_installed"))
-
-    def key() -> str:
-        index_cache._parser_files.cache_clear()
-        return index_cache._key("main.tf", 'a = "1"\n')
-
-    try:
-        first = key()
-        assert key() == first
-        assert "driftcheck_fake_parser/_binding.so:10:" in " ".join(index_cache._parser_files())
-        assert "driftcheck_not_installed: not found" in index_cache._parser_files()
-        (package / ".lark_cache.bin").write_bytes(b"rewritten")  # not the parser's code: the same key
-        assert key() == first
-        os.utime(package / "_binding.so", ns=(1_000_000_000, 1_000_000_000))  # installed again
-        assert key() != first
-        assert "driftcheck_fake_parser" not in sys.modules
-    finally:
-        monkeypatch.undo()
-        index_cache._parser_files.cache_clear()

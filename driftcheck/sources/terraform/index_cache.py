@@ -4,7 +4,7 @@ Parsing is most of a large Terraform tree's run (1,000 pipeline blocks: about 2 
 and CI reruns read the same files again and again. An index depends on nothing but the file's text and
 the path it is shown as, so it is stored as JSON (never pickle: a cache must not be able to run code)
 under ``index/`` in driftcheck's cache directory, named by the SHA-256 of those two, of the indexing code
-and of the parsers' installed files. No text of the file is stored, only its structure, names, references and
+and of the parser's versions. No text of the file is stored, only its structure, names, references and
 offsets (expression texts are cut from the file itself when an entry is read), so a secret written in a
 ``.tf`` file is never copied into the cache; entries are written mode 0600 in a 0700 folder. An entry
 that cannot be read or does not fit is ignored and rebuilt: it never decides anything a fresh parse
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import json
 import os
 import tempfile
@@ -35,8 +34,7 @@ _pruned: set[Path] = set()  # cache folders already pruned by this process
 
 
 _INDEXING_CODE = ("syntax.py", "index_model.py", "tree_sitter_index.py", "hcl2_index.py", "hcl_parser.py", "index_cache.py")
-_PARSERS = ("hcl2", "lark", "tree_sitter", "tree_sitter_hcl")  # the parsers' packages, by import name
-_PARSER_FILES = (".py", ".so", ".pyd", ".lark")
+_PARSERS = ("python-hcl2", "lark", "tree-sitter", "tree-sitter-hcl")
 
 
 def _code_digest() -> str:
@@ -54,29 +52,21 @@ CODE = _code_digest()
 
 
 @functools.lru_cache(maxsize=1)
-def _parser_files() -> tuple[str, ...]:
-    """The installed parsers' own files (name, size, modification time), found without importing the parsers: a
-    parser upgraded or installed again gives other keys. (Their versions from the package metadata cost every run
-    the import of importlib.metadata; importing python-hcl2 and Lark would cost a tenth of a second.)"""
-    found = []
-    for name in _PARSERS:
+def _parser_versions() -> tuple[str, ...]:
+    import importlib.metadata
+
+    versions = []
+    for name in _PARSERS:  # read from the installed metadata: importing python-hcl2 and Lark costs a tenth of a second
         try:
-            spec = importlib.util.find_spec(name)
-            folder = Path(spec.origin).parent if spec is not None and spec.origin else None
-            if folder is None:
-                raise ImportError(name)
-            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-                if entry.name.endswith(_PARSER_FILES) and entry.is_file():
-                    stat = entry.stat()
-                    found.append(f"{name}/{entry.name}:{stat.st_size}:{stat.st_mtime_ns}")
-        except (ImportError, ValueError, OSError):
-            found.append(f"{name}: not found")
-    return tuple(found)
+            versions.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{name}: unknown")
+    return tuple(versions)
 
 
 def _key(shown: str, source: str) -> str:
     digest = hashlib.sha256()
-    for part in (f"driftcheck-index-{FORMAT}", CODE, *_parser_files(), shown, source):
+    for part in (f"driftcheck-index-{FORMAT}", CODE, *_parser_versions(), shown, source):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()
