@@ -234,3 +234,23 @@ def test_snapshot_reads_the_account_of_one_role_and_refuses_several(fleet, tmp_p
     assert role_keys(PROD_ROLE)[1] not in saved.read_text()
     several = CliRunner().invoke(main, ["snapshot", "--assume-role", PROD_ROLE, "--assume-role", DEV_ROLE, "-o", str(out)])
     assert several.exit_code == 2 and "snapshot reads one account" in several.stderr
+
+
+def test_a_run_over_several_accounts_collects_garbage_as_python_does(fleet, run, tmp_path):
+    """Each account's session and clients hold reference cycles: a fleet read restores Python's own thresholds, so
+    they are freed as the run goes on (a one-account run keeps GC_THRESHOLDS, tests/test_cli_run_context.py)."""
+    import gc
+
+    from driftcheck.cli import GC_THRESHOLDS, PYTHON_GC_THRESHOLDS
+
+    sts, builder = fleet
+    builder.add_pipeline_for(role_keys(DEV_ROLE)[0], live(DEV, "app-dev"))
+    declared = pipeline_file(tmp_path / "pipes.yaml", "app-dev")
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(*GC_THRESHOLDS)
+        result = run(str(declared), "--assume-role", DEV_ROLE, "--assume-role", PROD_ROLE)
+        assert result.exit_code == 0, result.stderr
+        assert gc.get_threshold() == PYTHON_GC_THRESHOLDS != GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)

@@ -82,6 +82,15 @@ def test_the_console_script_ends_with_the_runs_status_and_everything_written(tmp
     assert run("--version").returncode == 0 and run("--version").stdout.startswith("driftcheck, version ")
 
 
+def test_the_console_script_runs_with_stdout_or_stderr_closed(tmp_path):
+    """cron and daemons may start it with a descriptor closed: Python then has no sys.stdout (or sys.stderr)."""
+    for closed in (">&-", "2>&-"):
+        done = subprocess.run(["sh", "-c", f'"$0" -c "from driftcheck.cli import run; run()" --version {closed}', sys.executable],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, (closed, done.stderr)
+        assert "Traceback" not in done.stderr
+
+
 def test_exit_status_is_what_sys_exit_would_give(capsys):
     assert [exit_status(code) for code in (None, 0, 1, 2, 256 + 2)] == [0, 0, 1, 2, 2]
     assert exit_status("driftcheck: stopped") == 1 and "driftcheck: stopped" in capsys.readouterr().err

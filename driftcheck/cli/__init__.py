@@ -33,6 +33,9 @@ ARGV_KEY = "driftcheck.argv"
 # all the young ones again, a tenth of a 1,000-pipeline run's time. Collections still happen, every 200,000 new
 # objects (mypy's setting): cyclic garbage is still freed, a little later.
 GC_THRESHOLDS = (200_000, 30, 30)
+# Python's own, for a run over several accounts: each account's botocore session and clients hold reference cycles,
+# which the default collector frees as the run goes on (with GC_THRESHOLDS a full collection would hardly ever run).
+PYTHON_GC_THRESHOLDS = gc.get_threshold()
 
 
 class LazyGroup(click.Group):
@@ -88,6 +91,8 @@ def run() -> None:
         status = 0
     atexit._run_exitfuncs()  # what the interpreter's shutdown would run (and the same functions, once)
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (cron, a daemon): nothing to flush
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (``driftcheck check | head``): nothing more can be said

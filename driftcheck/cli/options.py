@@ -121,8 +121,12 @@ def live_reader(settings: AwsSettings, targets: list[Any], pipelines: Any, early
         from driftcheck.live.fetch import AwsLiveReader
 
         return AwsLiveReader(settings, **reader_options)
+    import gc
+
+    from driftcheck.cli import PYTHON_GC_THRESHOLDS
     from driftcheck.live.fleet import FleetReader
 
+    gc.set_threshold(*PYTHON_GC_THRESHOLDS)  # a session per account: its cycles are freed as each account is read
     return FleetReader(settings, targets, reader_options=reader_options)
 
 
