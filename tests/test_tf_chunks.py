@@ -297,6 +297,7 @@ def test_a_local_read_anywhere_else_is_left_as_written(tmp_path):
         "output": OBJECTS + 'output "n" {\n  value = length(local.apps)\n}\n',
         "comment": OBJECTS + "# local.apps is our inventory\n",
         "function": OBJECTS.replace("for_each = local.apps", "for_each = tomap(local.apps)"),
+        "json": OBJECTS,  # with a .tf.json file beside it, which the index does not read
         "plain": OBJECTS,
     }
     found = {}
@@ -304,8 +305,59 @@ def test_a_local_read_anywhere_else_is_left_as_written(tmp_path):
         root = tmp_path / name
         root.mkdir()
         (root / "main.tf").write_text(text)
+        if name == "json":
+            (root / "more.tf.json").write_text('{"output": {"n": {"value": "${length(local.apps)}"}}}')
         tree = ModuleTree(root, str(root))
         scopes = tree.scopes()
         block = next(b for b in scopes[0].module.blocks("resource") if b.labels[0] == "aws_imagebuilder_image_pipeline")
         found[name] = [(rewrite[1], rewrite[2]) for rewrite in chunks.spent_locals(scopes, [Chunking(block, 0, ("{}",), (5,))])]
-    assert found == {"output": [], "comment": [], "function": [], "plain": [("apps", "apps = {}")]}
+    assert found == {"output": [], "comment": [], "function": [], "json": [], "plain": [("apps", "apps = {}")]}
+
+
+def test_the_spent_local_is_cut_where_it_is_not_where_its_text_first_appears(cli, tmp_path, monkeypatch, caplog):
+    """`apps = var.apps` is also the end of `all_apps = var.apps`: the rewrite is cut at the attribute's own place,
+    so local.all_apps keeps its value (its length is in every description) and the report is the unchunked one."""
+    entries = "".join(f'    k{i} = {{ cron = "cron(0 {i} * * ? *)" }}\n' for i in range(5))
+    (tmp_path / "main.tf").write_text(f"""variable "apps" {{
+  default = {{
+{entries}  }}
+}}
+locals {{
+  all_apps = var.apps
+  apps = var.apps
+}}
+resource "aws_imagebuilder_image_pipeline" "p" {{
+  for_each = local.apps
+  name                             = "acme-${{each.key}}"
+  description                      = "one of ${{length(local.all_apps)}}"
+  image_recipe_arn                 = "{RECIPE}"
+  infrastructure_configuration_arn = "{INFRA}"
+  schedule {{
+    schedule_expression = each.value.cron
+  }}
+}}
+""")
+    live = tmp_path / "live"
+    live_response(live, "acme-k1", description="one of 4", schedule={"scheduleExpression": "cron(0 1 * * ? *)"})
+    seen = _working_copies(monkeypatch)
+    plain, chunked, _ = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
+    assert chunked == plain
+    assert '"one of 5"' in json.dumps(plain)  # the declared description, in the one pipeline that differs
+    chunk_passes = [files["main.tf"] for marker, files in seen if marker is not None]
+    assert chunk_passes and all("  all_apps = var.apps\n  apps = {}\n" in t for t in chunk_passes)
+
+
+def test_an_inline_template_in_a_chunked_block_reads_its_probe_in_every_batch(cli, tmp_path, monkeypatch, caplog):
+    """A templatefile() is handed over as an inline template reading a probe local; the probes were declared in the
+    first batch only, so the copies of every later batch read an undeclared local (their descriptions unresolved)."""
+    (tmp_path / "d.tpl").write_text("team ${team} of acme")
+    text = OBJECTS.replace('description = "team ${each.value.team} n=${each.value.n}"',
+                           'description = templatefile("${path.module}/d.tpl", { team = "x" })')
+    assert text != OBJECTS
+    (tmp_path / "main.tf").write_text(text)
+    live = tmp_path / "live"
+    live_response(live, "acme-h", description="other")
+    plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"], chunk=1, batch=1)
+    assert "for_each of 5 evaluated in 5 chunks" in log
+    assert '"team x of acme"' in json.dumps(plain) and not plain["pipelines"][0]["unresolved"]
+    assert chunked == plain

@@ -200,7 +200,7 @@ def spent_locals(scopes: list[Scope], chunking: list[Chunking]) -> list[tuple[Bl
     before), so in the chunked evaluation nothing reads ``local.NAME`` any more, yet every tfparse child would
     still build it: with 5,000 entries, a second per child. It is given as an empty map there only when its module
     defines it once and names it nowhere else (no other ``local.NAME`` in any of its files, comments and strings
-    included)."""
+    included), and every file of the module is indexed (no ``.tf.json``, none refused)."""
     wanted = {id(chunk.block) for chunk in chunking}
     out: list[tuple[Block, str, str]] = []
     seen: set[int] = set()
@@ -209,6 +209,8 @@ def spent_locals(scopes: list[Scope], chunking: list[Chunking]) -> list[tuple[Bl
         if id(module) in seen:
             continue
         seen.add(id(module))
+        if module.unparsed or any(module.directory.glob("*.tf.json")):
+            continue  # files the evaluator reads and the index does not (.tf.json, refused .tf): mentions uncounted
         readers: dict[str, int] = {}
         for block in module.blocks("resource"):
             if id(block) in wanted:

@@ -96,6 +96,8 @@ def evaluate(
     """
     probes = list(probes)
     neutral = list(neutralized)
+    edits = [str(edit[2]) for edit in neutral if len(edit) > 2]
+    read_by_edits = [p for p in probes if any(f"local.{p.name}" in text for text in edits)]
     chunks = list(chunks)
     results = []
     with tempfile.TemporaryDirectory(prefix="driftcheck-") as workdir:
@@ -104,8 +106,9 @@ def evaluate(
 
             def one(part: int, batch: Batch, number: int = number, blanked: list[Block] = blanked) -> Evaluation:
                 where = Path(workdir) / f"pass-{number}-{part}"
-                # the probes' values are the same in every batch: read them once
-                result = _evaluate(tree, options, where, probes if part == 0 else [], blanked, neutral, batch)
+                # the probes' values are the same in every batch: read them once, but every batch declares the ones
+                # an edit reads (an inline template's variables), or its copies would read an undeclared local
+                result = _evaluate(tree, options, where, probes if part == 0 else read_by_edits, blanked, neutral, batch)
                 if probes and result.syntax_failed and any(PROBE_FILE in str(e.location.file) for e in result.errors):
                     # a probe the evaluator could not parse must never hide the user's own configuration
                     result = _evaluate(tree, options, where / "again", [], blanked, neutral, batch)
@@ -238,12 +241,17 @@ def _working_copy(
                     result.line_maps.setdefault(str(file_index.path), {}).update(lines)
                 if any(block is b for b in blanked):
                     text = re.sub(r"[^\n]", " ", original)
-                for neutral_block, meta, *replacement in neutral:
-                    expr = block.attributes.get(meta) if neutral_block is block else None
-                    if expr is not None and expr.span[1] > expr.span[0]:
-                        attribute = file_index.source[expr.span[0]:expr.span[1]]
-                        new = replacement[0] if replacement else "count = 0"  # "" leaves the attribute out
-                        text = text.replace(attribute, new + "\n" * (attribute.count("\n") - new.count("\n")), 1)
+                own = [(e, replacement) for neutral_block, meta, *replacement in neutral
+                       if neutral_block is block and (e := block.attributes.get(meta)) is not None and e.span[1] > e.span[0]]
+                spliced = text == original  # nothing moved yet: each attribute is cut out where the index says it is
+                for expr, replacement in sorted(own, key=lambda item: item[0].span[0], reverse=True):
+                    attribute = file_index.source[expr.span[0]:expr.span[1]]
+                    new = replacement[0] if replacement else "count = 0"  # "" leaves the attribute out
+                    new += "\n" * (attribute.count("\n") - new.count("\n"))
+                    if spliced:  # (by text, `apps = x` would be found inside `all_apps = x` first)
+                        text = text[:expr.span[0] - start] + new + text[expr.span[1] - start:]
+                    else:  # reordered (dynamic blocks last) or blanked: the attribute's own text, where it now is
+                        text = text.replace(attribute, new, 1)
                 for chunk, numbers in (c for c in batch if c[0].block is block):
                     if not numbers:  # none of its chunks in this batch
                         text = re.sub(r"[^\n]", " ", original)
