@@ -361,3 +361,15 @@ def test_an_inline_template_in_a_chunked_block_reads_its_probe_in_every_batch(cl
     assert "for_each of 5 evaluated in 5 chunks" in log
     assert '"team x of acme"' in json.dumps(plain) and not plain["pipelines"][0]["unresolved"]
     assert chunked == plain
+
+
+def test_a_module_with_a_file_the_index_does_not_read_is_not_chunked(cli, tmp_path, monkeypatch, caplog):
+    """A .tf.json file may name the block (a renamed copy would change what it sees) or its local: the index cannot
+    tell, so the block is evaluated as written."""
+    (tmp_path / "main.tf").write_text(OBJECTS)
+    (tmp_path / "outputs.tf.json").write_text('{"output": {"names": {"value": "${aws_imagebuilder_image_pipeline.p}"}}}')
+    live = tmp_path / "live"
+    live_response(live, "acme-h", description="team w n=7", tags={"B": "b", "Name": "h", "L": "u"})
+    plain, chunked, log = _both(cli, monkeypatch, caplog, [str(tmp_path), "--live", str(live), "--region", "us-east-1"])
+    assert chunked == plain
+    assert log == ""

@@ -15,8 +15,9 @@ local.NAME``, named nowhere else in its module) is an empty map in the chunked e
 no copy reads it, and each tfparse child would otherwise build it again.
 
 Only done where it is exact: the value is a map or a set of strings, known (no unknown marker), the same
-in every instance of the module, not from state, in a module without override files, and no expression
-of the module refers to the block by name (a renamed copy would change what it sees).
+in every instance of the module, not from state, in a module without override files whose every file is indexed
+(no .tf.json), and no expression of the module refers to the block by name (a renamed copy would change what
+it sees).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck.sources.terraform.modules import Scope
+from driftcheck.sources.terraform.modules import Module, Scope
 from driftcheck.sources.terraform.options import RESOURCE_TYPE, is_pipeline
 from driftcheck.sources.terraform.index_model import Block
 from driftcheck.sources.terraform.tfparse_process import CHUNK_MARKER as MARKER
@@ -172,7 +173,7 @@ def plan(scopes: list[Scope], values_of: Callable[[Scope, Block], list[Any] | No
         for block in scope.module.blocks("resource"):
             if not is_pipeline(block) or "for_each" not in block.attributes or "count" in block.attributes:
                 continue
-            found = values_of(scope, block) if not scope.module.overrides else None
+            found = values_of(scope, block) if not scope.module.overrides and _all_indexed(scope.module) else None
             if found is None or any(b is block for b, *_ in taken):
                 refused.add(id(block))
                 continue
@@ -209,8 +210,8 @@ def spent_locals(scopes: list[Scope], chunking: list[Chunking]) -> list[tuple[Bl
         if id(module) in seen:
             continue
         seen.add(id(module))
-        if module.unparsed or any(module.directory.glob("*.tf.json")):
-            continue  # files the evaluator reads and the index does not (.tf.json, refused .tf): mentions uncounted
+        if not _all_indexed(module):
+            continue  # a mention in a file the index does not read cannot be counted
         readers: dict[str, int] = {}
         for block in module.blocks("resource"):
             if id(block) in wanted:
@@ -223,6 +224,12 @@ def spent_locals(scopes: list[Scope], chunking: list[Chunking]) -> list[tuple[Bl
             if len(definitions) == 1 and sum(len(mentions.findall(f.source)) for f in module.files) == count:
                 out.append((definitions[0], name, f"{name} = {{}}"))
     return out
+
+
+def _all_indexed(module: Module) -> bool:
+    """Every file of the module the evaluator reads is one the index read (no .tf.json, no refused .tf), so a search
+    of the indexed texts sees every mention of a name."""
+    return not module.unparsed and not any(module.directory.glob("*.tf.json"))
 
 
 def referred(block: Block, sources: list[str]) -> bool:
