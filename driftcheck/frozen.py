@@ -6,8 +6,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-# The types nearly every value has, told apart by type alone (an abstract-class check costs more than the copy).
-_ATOMS = frozenset({str, int, float, bool, type(None)})
+# The types nearly every value has, told apart by type alone (an abstract-class check costs more than the copy);
+# the stages that walk JSON-like values use the same sets.
+NUMBERS = frozenset({int, float, bool})
+SCALARS = NUMBERS | {str}
+ATOMS = SCALARS | {type(None)}
 _MAPPINGS = frozenset({dict, MappingProxyType})
 _SEQUENCES = frozenset({list, tuple})
 
@@ -19,7 +22,7 @@ def _is_mapping(value: Any, kind: type) -> bool:
 def freeze(value: Any) -> Any:
     """Return a read-only deep copy: mappings become MappingProxyType, lists and tuples become tuples."""
     kind = type(value)
-    if kind in _ATOMS:
+    if kind in ATOMS:
         return value
     if _is_mapping(value, kind):
         return MappingProxyType({key: freeze(item) for key, item in value.items()})
@@ -31,7 +34,7 @@ def freeze(value: Any) -> Any:
 def thaw(value: Any) -> Any:
     """Return a plain, mutable deep copy (dicts and lists) of a frozen or plain value."""
     kind = type(value)
-    if kind in _ATOMS:
+    if kind in ATOMS:
         return value
     if _is_mapping(value, kind):
         return {key: thaw(item) for key, item in value.items()}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftcheck.fields import NO_DEFAULT, FieldSpec, expressible, output_only_fields, pipeline_model
-from driftcheck.frozen import thaw
+from driftcheck.frozen import ATOMS, NUMBERS, thaw
 from driftcheck.model import Unresolved, UnresolvedField
 
 DECLARED = "declared"
@@ -68,9 +68,6 @@ class PairRule:
 
 # --------------------------------------------------------------------------- helpers
 
-_NUMBERS = frozenset({int, float, bool})
-_PLAIN_ATOMS = _NUMBERS | {str, type(None)}
-
 
 def _get(tree: Mapping[str, Any] | None, *keys: str) -> Any:
     for key in keys:
@@ -110,7 +107,7 @@ def empty_means_unset(pipeline: dict[str, Any], ctx: Context) -> dict[str, Any]:
         kind = type(value)
         if kind is str:
             return value or None
-        if kind in _NUMBERS:
+        if kind in NUMBERS:
             return value
         if isinstance(value, dict):
             items = {key: walk(item) for key, item in value.items()}
@@ -488,7 +485,7 @@ def split_unresolved(fields: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[U
     dropped = object()
 
     def walk(value: Any, path: str) -> Any:
-        if type(value) in _PLAIN_ATOMS:  # most values: nothing to lift, told apart by type alone
+        if type(value) in ATOMS:  # most values: nothing to lift, told apart by type alone
             return value
         if isinstance(value, Unresolved):
             found.append(UnresolvedField(path, value.reason))

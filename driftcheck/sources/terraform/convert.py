@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftcheck.fields import NO_DEFAULT, FieldSpec, TfMode
+from driftcheck.frozen import NUMBERS, SCALARS
 from driftcheck.model import Location, Unresolved
 from driftcheck.sources.terraform.knowledge import NOT_FOUND, Knowledge
 from driftcheck.sources.terraform.modules import Scope, call_input
@@ -40,10 +41,9 @@ class Converter:
         resource_refs = [
             ref for ref in expr.references if ref.root not in ("var", "local", "each", "count", "path", "terraform", "self")
         ]
-        kind = type(raw)
-        if not resource_refs and kind in _NUMBERS:  # nothing in it can be a marker, a block id, a template or a null
-            return raw
         if not resource_refs:
+            if type(raw) in NUMBERS:  # nothing in it can be a marker, a block id, a template or a null
+                return raw
             if isinstance(raw, Mapping) and "__attribute__" in raw:  # tfparse's stand-in for a null var or local
                 if self.knowledge.definitely_null(expr, self.scope):
                     return None
@@ -186,8 +186,6 @@ class Converter:
 
 
 _OMIT = object()
-_NUMBERS = frozenset({int, float, bool})
-_SCALARS = _NUMBERS | {str}
 
 
 def _pick(hcl_items: list[Block | None], index: int, has_dynamic: bool) -> Block | None:
@@ -237,7 +235,7 @@ def render_state_values(raw: Any, expr_text: str, values: Mapping[str, Any], blo
 def contains_null(value: Any) -> bool:
     if value is None:
         return True
-    if type(value) in _SCALARS:  # most values: told apart by type alone, before the abstract-class checks
+    if type(value) in SCALARS:  # most values: told apart by type alone, before the abstract-class checks
         return False
     if isinstance(value, Mapping):
         return any(contains_null(v) for v in value.values())
@@ -248,7 +246,7 @@ def contains_null(value: Any) -> bool:
 
 def template_leftover(value: Any, expr_text: str) -> bool:
     """tfparse renders a template part it could not evaluate as ``${...}``, or leaves the part's own text."""
-    if type(value) in _NUMBERS:
+    if type(value) in NUMBERS:
         return False
     if isinstance(value, Mapping):
         return any(template_leftover(v, expr_text) for v in value.values())
