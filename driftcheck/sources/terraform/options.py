@@ -26,7 +26,7 @@ def read_by_terraform(name: str) -> bool:
 def auto_var_files(root: Path) -> list[Path]:
     """The root's automatic variable files in Terraform's precedence order (lowest first)."""
     found = [root / name for name in AUTO_VAR_FILES if (root / name).is_file()]
-    return found + sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name)  # one name order
+    return found + sorted((p for suffix in AUTO_VAR_SUFFIXES for p in root.glob(f"*{suffix}")), key=lambda p: p.name)  # one name order
 
 
 def is_pipeline(block) -> bool:

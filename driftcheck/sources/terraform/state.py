@@ -26,6 +26,7 @@ from driftcheck.errors import SourceError
 from driftcheck.frozen import freeze
 from driftcheck.model import InputError, Location
 from driftcheck.sources.files import read_text
+from driftcheck.sources.terraform.options import RESOURCE_TYPE
 from driftcheck.sources.yaml_tree import MAX_DEPTH
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def _index_suffix(index: Any) -> str:
 
 
 _INSTANCE = r"[^.\[]+(?:\[[^\]]*\])?"  # a name and its instance key, if any
-_PIPELINE_ADDRESS = re.compile(rf"^(?:module\.{_INSTANCE}\.)*aws_imagebuilder_image_pipeline\.{_INSTANCE}$")
+_PIPELINE_ADDRESS = re.compile(rf"^(?:module\.{_INSTANCE}\.)*{re.escape(RESOURCE_TYPE)}\.{_INSTANCE}$")
 
 
 @dataclass(frozen=True)
